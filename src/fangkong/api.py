@@ -1,0 +1,85 @@
+"""The JSON API: one NinjaAPI under /api/v1/, each app's router mounted once.
+
+Authentication is a bearer token (``POST /api/v1/auth/token``) or the browser session.
+Service exceptions become DESIGN.md's error shape here, in one place:
+``{"detail": ..., "errors": [{"field": ..., "message": ...}]}``.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from fangkong.core.api_auth import BearerOrSession
+from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
+
+api = NinjaAPI(
+    title="Fangkong API",
+    version="1",
+    description="防控系统接口：区划、户、人员。所有人员数据按用户管辖区域过滤。",
+    auth=BearerOrSession(),
+    urls_namespace="api",
+)
+
+
+def _error(request, status: int, detail: str, errors: list[dict] | None = None):
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(ValidationFailed)
+def on_validation_failed(request, exc: ValidationFailed):
+    return _error(request, 400, exc.detail, [e.as_dict() for e in exc.errors])
+
+
+@api.exception_handler(NotFound)
+def on_not_found(request, exc: NotFound):
+    return _error(request, 404, "记录不存在或不在您的管辖范围内")
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc: PermissionDenied):
+    return _error(request, 403, "您的角色无权进行此操作")
+
+
+@api.exception_handler(VersionConflict)
+def on_conflict(request, exc: VersionConflict):
+    response = _error(
+        request,
+        409,
+        exc.detail,
+        [{"field": "version", "message": f"当前版本为 {exc.current_version}"}],
+    )
+    response["ETag"] = f'"{exc.current_version}"'
+    return response
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc: NinjaValidationError):
+    errors = []
+    for err in exc.errors:
+        location = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(location[1:] if location and location[0] == "payload" else location)
+        errors.append({"field": field or "body", "message": err.get("msg", "invalid")})
+    return _error(request, 422, "请求格式有误", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc: AuthenticationError):
+    return _error(request, 401, "请先登录或提供有效的访问令牌")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, str(exc.message))
+
+
+def _mount_routers() -> None:
+    from fangkong.core.api import router as core_router
+    from fangkong.people.api import router as people_router
+
+    api.add_router("", core_router)
+    api.add_router("", people_router)
+
+
+_mount_routers()

@@ -1,0 +1,47 @@
+"""Exceptions that services raise and the API/UI turn into clear, field-named messages.
+
+The API renders them in DESIGN.md's shape: ``{"detail": ..., "errors": [{"field", "message"}]}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass
+class ValidationFailed(Exception):
+    """Input that breaks a rule; nothing was stored."""
+
+    errors: list[FieldError] = field(default_factory=list)
+    detail: str = "提交的数据有误"
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors) or self.detail
+
+
+class NotFound(Exception):
+    """The record does not exist or lies outside the user's jurisdiction (the same to them)."""
+
+
+class PermissionDenied(Exception):
+    """The user's role does not allow the action."""
+
+
+@dataclass
+class VersionConflict(Exception):
+    """A write named an older version than the stored one: someone else changed it first."""
+
+    current_version: int
+    detail: str = "该记录已被他人修改，请刷新后重试"
+
+    def __str__(self) -> str:
+        return self.detail

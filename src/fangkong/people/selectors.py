@@ -1,0 +1,276 @@
+"""Reads of the person registry, always through the user's jurisdiction.
+
+Search understands what a cadre types: an ID number (exact), digits (phone prefix), Latin
+letters (pinyin prefix ``zhangw`` or initials ``zw``), or Chinese characters (name prefix).
+Results are paged by keyset (a cursor), so page 500 costs what page 1 costs, and each search
+path is an index range scan in the order it returns rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from fangkong.core import audit, idnumbers, jurisdiction, names, phones
+from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from fangkong.core.masking import present, visible_fields
+from fangkong.core.roles import Action, can
+
+from .models import Household, Person, PersonChange
+
+MAX_PAGE = 200
+_ID_LIKE = re.compile(r"\d{15}|\d{17}[\dXx]")
+_VOWELS = set("aeiouv")
+
+
+@dataclass(frozen=True)
+class PersonFilters:
+    q: str = ""
+    region_code: str = ""
+    category: str = ""
+    sex: str = ""
+    source: str = ""
+    household_id: int | None = None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    count: int | None = None
+
+
+def _require(user: Any, action: Action) -> None:
+    if not can(user, action):
+        raise PermissionDenied(action)
+
+
+def next_string(prefix: str) -> str:
+    """The smallest string above every string starting with ``prefix`` (code-point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": next_string(prefix)})
+
+
+def search_plan(q: str) -> tuple[Q, tuple[str, ...]]:
+    """The condition and the ordering for a search string (ordering ends with ``id``)."""
+    text = q.strip()
+    if not text:
+        return Q(), ("id",)
+    compact = idnumbers.normalize(text)
+    if _ID_LIKE.fullmatch(compact):
+        try:
+            number = idnumbers.parse(compact).number
+        except idnumbers.IdNumberError:
+            number = compact.upper()
+        return Q(id_number=number), ("id",)
+    digits = re.sub(r"[\s-]", "", text)
+    if digits.isdigit():
+        if len(digits) == 11:
+            try:
+                return Q(phone=phones.normalize(digits)), ("id",)
+            except phones.PhoneError:
+                pass
+        return _prefix_range("phone", digits), ("phone", "id")
+    if names.looks_like_pinyin(text):
+        key = text.lower().replace(" ", "")
+        if set(key) & _VOWELS:
+            return _prefix_range("name_pinyin", key), ("name_pinyin", "id")
+        return _prefix_range("name_initials", key), ("name_initials", "id")
+    cleaned = names.clean(text)
+    return _prefix_range("name", cleaned), ("name", "id")
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, ensure_ascii=False).encode()).decode()
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed([FieldError("cursor", "分页游标无效")]) from None
+    if not isinstance(values, list) or len(values) != width:
+        raise ValidationFailed([FieldError("cursor", "分页游标无效")])
+    return values
+
+
+def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
+    """Keyset condition: rows strictly after ``values`` in ``ordering`` (all ascending)."""
+    condition = Q()
+    for i in range(len(ordering) - 1, -1, -1):
+        strictly = Q(**{f"{ordering[i]}__gt": values[i]})
+        condition = strictly if i == len(ordering) - 1 else strictly | (
+            Q(**{ordering[i]: values[i]}) & condition
+        )
+    return condition
+
+
+def keyset_page(
+    queryset: QuerySet, ordering: tuple[str, ...], *, cursor: str = "", limit: int = 50
+) -> tuple[list[Any], str | None]:
+    """One page of ``queryset`` in ``ordering`` after ``cursor``, and the next cursor."""
+    limit = max(1, min(limit, MAX_PAGE))
+    if cursor:
+        queryset = queryset.filter(_after(ordering, decode_cursor(cursor, len(ordering))))
+    rows = list(queryset.order_by(*ordering)[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, f) for f in ordering])
+    return rows, next_cursor
+
+
+def persons_visible_to(user: Any) -> QuerySet[Person]:
+    """Every person inside the user's jurisdiction (nothing if the role may not view people)."""
+    if not can(user, Action.PERSON_VIEW):
+        return Person.objects.none()
+    return jurisdiction.scope(Person.objects.all(), user)
+
+
+def households_visible_to(user: Any) -> QuerySet[Household]:
+    if not can(user, Action.HOUSEHOLD_VIEW):
+        return Household.objects.none()
+    return jurisdiction.scope(Household.objects.all(), user)
+
+
+def filter_persons(user: Any, filters: PersonFilters) -> tuple[QuerySet[Person], tuple[str, ...]]:
+    """The scoped, filtered queryset and its ordering (shared by lists, exports and counts)."""
+    _require(user, Action.PERSON_VIEW)
+    condition, ordering = search_plan(filters.q)
+    queryset = persons_visible_to(user).filter(condition)
+    if filters.region_code:
+        queryset = queryset.filter(jurisdiction.prefix_q("region_code", [filters.region_code]))
+    if filters.category:
+        queryset = queryset.filter(category=filters.category)
+    if filters.sex:
+        queryset = queryset.filter(sex=filters.sex)
+    if filters.source:
+        queryset = queryset.filter(source=filters.source)
+    if filters.household_id is not None:
+        queryset = queryset.filter(household_id=filters.household_id)
+    return queryset, ordering
+
+
+def list_persons(
+    user: Any,
+    filters: PersonFilters,
+    *,
+    cursor: str = "",
+    limit: int = 50,
+    with_count: bool = False,
+) -> Page:
+    """A page of persons matching ``filters`` inside the user's jurisdiction."""
+    queryset, ordering = filter_persons(user, filters)
+    rows, next_cursor = keyset_page(queryset, ordering, cursor=cursor, limit=limit)
+    count = queryset.count() if with_count else None
+    return Page(items=rows, next_cursor=next_cursor, count=count)
+
+
+def get_person(user: Any, person_id: int) -> Person:
+    """One person, or NotFound when absent *or* outside the jurisdiction (indistinguishable)."""
+    _require(user, Action.PERSON_VIEW)
+    person = persons_visible_to(user).select_related("household").filter(pk=person_id).first()
+    if person is None:
+        raise NotFound(person_id)
+    return person
+
+
+def person_history(user: Any, person: Person) -> list[PersonChange]:
+    _require(user, Action.HISTORY_VIEW)
+    return list(person.changes.order_by("-version"))
+
+
+def list_households(
+    user: Any, *, region_code: str = "", q: str = "", cursor: str = "", limit: int = 50
+) -> Page:
+    _require(user, Action.HOUSEHOLD_VIEW)
+    queryset = households_visible_to(user).select_related("head")
+    ordering: tuple[str, ...] = ("id",)
+    if region_code:
+        queryset = queryset.filter(jurisdiction.prefix_q("region_code", [region_code]))
+    if q.strip():
+        queryset = queryset.filter(address__contains=q.strip())
+    rows, next_cursor = keyset_page(queryset, ordering, cursor=cursor, limit=limit)
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def get_household(user: Any, household_id: int) -> Household:
+    _require(user, Action.HOUSEHOLD_VIEW)
+    household = households_visible_to(user).select_related("head", "region").filter(
+        pk=household_id
+    ).first()
+    if household is None:
+        raise NotFound(household_id)
+    return household
+
+
+def present_person(
+    person: Person, visible: frozenset[str]
+) -> dict[str, Any]:
+    """A person as a plain dict with sensitive fields masked per ``visible``."""
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "name_pinyin": person.name_pinyin,
+        "id_number": present("id_number", person.id_number, visible),
+        "phone": present("phone", person.phone, visible),
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "region_code": person.region_code,
+        "household_id": person.household_id,
+        "category": person.category,
+        "source": person.source,
+        "source_file": person.source_file,
+        "source_row": person.source_row,
+        "version": person.version,
+        "updated_at": person.updated_at,
+    }
+
+
+def present_persons(
+    user: Any, persons: list[Person], *, channel: str, request: Any = None
+) -> list[dict[str, Any]]:
+    """Present persons for ``user`` and audit every unmasked sensitive value shown."""
+    visible = visible_fields(user)
+    shown = [present_person(p, visible) for p in persons]
+    audited = [
+        p.pk for p in persons if any(getattr(p, f) for f in visible)
+    ]
+    if audited:
+        fields = [f for f in visible if any(getattr(p, f) for p in persons)]
+        audit.record_sensitive_reads(
+            user=user,
+            object_type="person",
+            object_ids=audited,
+            fields=fields,
+            channel=channel,
+            request=request,
+        )
+    return shown
+
+
+def present_change(change: PersonChange, visible: frozenset[str]) -> dict[str, Any]:
+    """A history entry with sensitive old/new values masked per ``visible``."""
+    changes = {}
+    for field, (old, new) in change.changes.items():
+        if field in ("id_number", "phone"):
+            old, new = present(field, old, visible), present(field, new, visible)
+        changes[field] = [old, new]
+    return {
+        "version": change.version,
+        "at": change.at,
+        "by": change.by_username,
+        "channel": change.channel,
+        "source": change.source,
+        "reason": change.reason,
+        "changes": changes,
+    }

@@ -1,0 +1,25 @@
+"""URL map: health check, JSON API under /api/v1/, the web UI, the Django admin."""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+
+from .api import api
+
+
+def healthz(request):
+    """Liveness and database reachability for load balancers and the demo script."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("fangkong.web.urls")),
+]
