@@ -27,6 +27,23 @@ GRID_B1 = VILLAGE_B + "001"
 GRID_C1 = VILLAGE_C + "001"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a file database rather than Django's shared-cache in-memory one.
+
+    Threads in ``transaction=True`` tests (concurrent writers) each open a connection; on a
+    shared-cache in-memory database they fail at once with "database table is locked",
+    because SQLite's busy timeout does not apply to shared-cache locks. A file database in
+    WAL mode behaves like the product's: writers wait for each other.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("sqlite") / "test_fangkong.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -71,8 +88,8 @@ def new_id_number(birth=dt.date(1985, 3, 14), sex="M", region="230231") -> str:
 
 @pytest.fixture
 def make_person(db, county):
-    from fangkong.people.models import Person, Source
     from fangkong.core import names
+    from fangkong.people.models import Person, Source
 
     def make(region_code: str = GRID_A1, name: str = "张伟", **fields) -> Person:
         pinyin, initials = names.keys(name)

@@ -7,12 +7,16 @@ Service exceptions become DESIGN.md's error shape here, in one place:
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from fangkong.core import audit
 from fangkong.core.api_auth import BearerOrSession
 from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
+from fangkong.core.http import RequestRejected
+from fangkong.core.models import AuditEvent
 
 api = NinjaAPI(
     title="Fangkong API",
@@ -34,12 +38,21 @@ def on_validation_failed(request, exc: ValidationFailed):
 
 @api.exception_handler(NotFound)
 def on_not_found(request, exc: NotFound):
-    return _error(request, 404, "记录不存在或不在您的管辖范围内")
+    return _error(request, 404, _("The record does not exist or is outside your jurisdiction"))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc: PermissionDenied):
-    return _error(request, 403, "您的角色无权进行此操作")
+    # A role reaching for an action it lacks is worth an inspector's look: keep a record.
+    action = str(exc.args[0]) if exc.args else ""
+    audit.record(
+        user=getattr(request, "auth", None) or request.user,
+        kind=AuditEvent.Kind.DENIED,
+        channel=getattr(request, "fangkong_channel", "api"),
+        request=request,
+        detail=f"{request.method} {request.path} {action}",
+    )
+    return _error(request, 403, _("Your role does not allow this action"))
 
 
 @api.exception_handler(VersionConflict)
@@ -48,7 +61,13 @@ def on_conflict(request, exc: VersionConflict):
         request,
         409,
         exc.detail,
-        [{"field": "version", "message": f"当前版本为 {exc.current_version}"}],
+        [
+            {
+                "field": "version",
+                "message": _("The current version is %(version)s")
+                % {"version": exc.current_version},
+            }
+        ],
     )
     response["ETag"] = f'"{exc.current_version}"'
     return response
@@ -58,15 +77,24 @@ def on_conflict(request, exc: VersionConflict):
 def on_schema_error(request, exc: NinjaValidationError):
     errors = []
     for err in exc.errors:
-        location = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        location = [
+            str(p)
+            for p in err.get("loc", ())
+            if p not in ("body", "query", "path", "header", "cookie")
+        ]
         field = ".".join(location[1:] if location and location[0] == "payload" else location)
         errors.append({"field": field or "body", "message": err.get("msg", "invalid")})
-    return _error(request, 422, "请求格式有误", errors)
+    return _error(request, 422, _("The request is malformed"), errors)
+
+
+@api.exception_handler(RequestRejected)
+def on_request_rejected(request, exc: RequestRejected):
+    return _error(request, exc.status, exc.detail, [{"field": exc.field, "message": exc.message}])
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc: AuthenticationError):
-    return _error(request, 401, "请先登录或提供有效的访问令牌")
+    return _error(request, 401, _("Log in or send a valid access token"))
 
 
 @api.exception_handler(HttpError)
@@ -80,6 +108,14 @@ def _mount_routers() -> None:
 
     api.add_router("", core_router)
     api.add_router("", people_router)
+
+    from fangkong.quarantine.api import router as quarantine_router
+
+    api.add_router("", quarantine_router)
+
+    from fangkong.testing.api import router as testing_router
+
+    api.add_router("/testing", testing_router)
 
 
 _mount_routers()

@@ -13,9 +13,9 @@ import sys
 USAGE = """用法 / usage: fangkong COMMAND [options]
 
 Commands:
-  demo        prepare a synthetic county in SQLite, create demo users, serve (--no-serve: only prepare)
+  demo        synthetic county in SQLite, demo users, serve (--no-serve: only prepare)
   serve       run the web server (--port P, --host H)
-  worker      run the background task worker
+  worker      run the background task worker (--batch: run what is queued, then exit)
   migrate     create or update the database tables
   createuser  create a user: createuser USERNAME --password P --role ROLE --region CODE [...]
   generate    write a synthetic county as files: generate --residents N --seed S --out DIR
@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     django.setup()
+    from django.conf import settings
+    from django.utils import translation
+
+    # Messages of the commands follow the installation's language (zh-hans by default).
+    translation.activate(settings.LANGUAGE_CODE)
     command, rest = argv[0], argv[1:]
     if command == "manage":
         execute_from_command_line(["fangkong", *rest])

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "fangkong.core",
     "fangkong.people",
+    "fangkong.quarantine",
+    "fangkong.testing",
     "fangkong.web",
 ]
 
@@ -63,7 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese unless the user picked English with the switch (not the browser's language).
+    "fangkong.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -21,5 +21,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("quarantine/", include("fangkong.quarantine.urls")),
+    path("testing/", include("fangkong.testing.urls")),
     path("", include("fangkong.web.urls")),
 ]

@@ -1,18 +1,31 @@
-"""API of the core: tokens and the region tree."""
+"""API of the core: access tokens, the caller's own profile, and the region tree.
+
+Regions are public to every role with ``region.view``; the person and household counts shown
+with them are computed inside the caller's jurisdiction only (see ``core.region_counts``).
+"""
 
 from __future__ import annotations
 
-from ninja import Field, Router, Schema, Status
+from typing import Annotated, Literal
 
-from . import login
-from .models import ApiToken
+from django.conf import settings
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import StringConstraints
 
-router = Router(tags=["auth"])
+from . import login, selectors
+from .models import ApiToken, Region
+from .schemas import ERRORS, Cursor, ErrorOut, NoNul, RegionCode
+
+router = Router(tags=["core"])
+
+Username = Annotated[str, NoNul, StringConstraints(min_length=1, max_length=150)]
+Password = Annotated[str, NoNul, StringConstraints(min_length=1, max_length=256)]
+LevelName = Literal["province", "city", "county", "township", "village", "grid"]
 
 
 class TokenRequest(Schema):
-    username: str = Field(..., min_length=1, max_length=150)
-    password: str = Field(..., min_length=1, max_length=256)
+    username: Username
+    password: Password
 
 
 class TokenResponse(Schema):
@@ -21,20 +34,14 @@ class TokenResponse(Schema):
     expires_in_hours: int
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict] = []
-
-
 @router.post(
     "/auth/token",
     auth=None,
     response={200: TokenResponse, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="用户名和密码换取访问令牌",
+    tags=["auth"],
 )
 def issue_token(request, payload: TokenRequest):
-    from django.conf import settings
-
     result = login.attempt_login(
         request=request, username=payload.username, password=payload.password, channel="api"
     )
@@ -46,3 +53,142 @@ def issue_token(request, payload: TokenRequest):
         "token": ApiToken.issue(result.user),
         "expires_in_hours": settings.API_TOKEN_TTL_HOURS,
     }
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    statistical_code: str
+    generated: bool
+
+
+class RegionCounted(RegionOut):
+    """A region with what the caller may count under it (``null``: role may not see those)."""
+
+    persons: int | None = None
+    households: int | None = None
+
+
+class RegionDetailOut(RegionCounted):
+    parent: RegionOut | None
+    ancestors: list[RegionOut]
+    children: list[RegionCounted]
+
+
+class RegionNodeOut(RegionCounted):
+    children: list[RegionNodeOut] = []
+
+
+RegionNodeOut.model_rebuild()
+
+
+class RegionPageOut(Schema):
+    items: list[RegionOut]
+    next_cursor: str | None
+    count: int | None
+
+
+class RegionQuery(Schema):
+    level: LevelName | None = None
+    under: RegionCode | None = Field(None, description="只列出该代码及其下级（代码前缀）")
+    q: Annotated[str, NoNul, StringConstraints(max_length=64)] = Field("", description="名称包含")
+    cursor: Cursor = ""
+    limit: int = Field(100, ge=1, le=selectors.MAX_PAGE)
+    with_count: bool = False
+
+
+class TreeQuery(Schema):
+    root: RegionCode | None = Field(None, description="根区划代码；省略时为本人管辖区域")
+    depth: int = Field(1, ge=0, le=selectors.MAX_TREE_DEPTH, description="向下展开的级数")
+
+
+def _region(region: Region) -> dict:
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "parent_code": region.parent_id,
+        "statistical_code": region.statistical_code,
+        "generated": region.generated,
+    }
+
+
+def _counted(node: selectors.RegionNode) -> dict:
+    return {**_region(node.region), **node.counts}
+
+
+def _tree(node: selectors.RegionNode) -> dict:
+    return {**_counted(node), "children": [_tree(child) for child in node.children]}
+
+
+@router.get(
+    "/regions",
+    response={200: RegionPageOut, **ERRORS},
+    summary="区划列表（按级别、上级代码、名称筛选，游标分页）",
+    tags=["regions"],
+)
+def list_regions(request, filters: Query[RegionQuery]):
+    page = selectors.list_regions(
+        request.auth,
+        level=filters.level or "",
+        under=filters.under or "",
+        q=filters.q,
+        cursor=filters.cursor,
+        limit=filters.limit,
+        with_count=filters.with_count,
+    )
+    return {
+        "items": [_region(r) for r in page.items],
+        "next_cursor": page.next_cursor,
+        "count": page.count,
+    }
+
+
+@router.get(
+    "/regions/tree",
+    response={200: list[RegionNodeOut], **ERRORS},
+    summary="区划树（含本人管辖范围内的人数、户数）",
+    tags=["regions"],
+)
+def region_tree(request, filters: Query[TreeQuery]):
+    roots = selectors.region_tree(request.auth, root=filters.root or "", depth=filters.depth)
+    return [_tree(node) for node in roots]
+
+
+@router.get(
+    "/regions/{code}",
+    response={200: RegionDetailOut, **ERRORS},
+    summary="区划详情：上级、下级及本人管辖范围内的人数、户数",
+    tags=["regions"],
+)
+def get_region(request, code: RegionCode):
+    detail = selectors.get_region(request.auth, code)
+    return {
+        **_counted(detail.node),
+        "parent": _region(detail.parent) if detail.parent else None,
+        "ancestors": [_region(r) for r in detail.ancestors],
+        "children": [_counted(child) for child in detail.node.children],
+    }
+
+
+class MeRegionOut(Schema):
+    code: str
+    name: str
+    level: str
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    regions: list[MeRegionOut]
+    actions: list[str]
+    unmasked_fields: list[str] = Field(..., description="本人可查看完整值的敏感字段")
+
+
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="当前用户", tags=["auth"])
+def me(request):
+    return selectors.describe_user(request.auth)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 
 @dataclass
 class FieldError:
@@ -22,7 +24,7 @@ class ValidationFailed(Exception):
     """Input that breaks a rule; nothing was stored."""
 
     errors: list[FieldError] = field(default_factory=list)
-    detail: str = "提交的数据有误"
+    detail: str = field(default_factory=lambda: gettext("The submitted data is not valid"))
 
     def __str__(self) -> str:
         return "; ".join(f"{e.field}: {e.message}" for e in self.errors) or self.detail
@@ -41,7 +43,11 @@ class VersionConflict(Exception):
     """A write named an older version than the stored one: someone else changed it first."""
 
     current_version: int
-    detail: str = "该记录已被他人修改，请刷新后重试"
+    detail: str = field(
+        default_factory=lambda: gettext(
+            "This record was changed by someone else; refresh and try again"
+        )
+    )
 
     def __str__(self) -> str:
         return self.detail

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 _DIGITS = frozenset("0123456789")
@@ -59,12 +61,22 @@ def _birth_date(digits: str, today: dt.date) -> dt.date:
         born = dt.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise IdNumberError(
-            "birth_date", f"身份证号码中的出生日期 {digits} 不是有效日期"
+            "birth_date",
+            _("The date of birth %(digits)s in the ID number is not a valid date")
+            % {"digits": digits},
         ) from None
     if born > today:
-        raise IdNumberError("birth_date", f"身份证号码中的出生日期 {born:%Y-%m-%d} 晚于今天")
+        raise IdNumberError(
+            "birth_date",
+            _("The date of birth %(date)s in the ID number is after today")
+            % {"date": f"{born:%Y-%m-%d}"},
+        )
     if born < EARLIEST_BIRTH:
-        raise IdNumberError("birth_date", f"身份证号码中的出生日期 {born:%Y-%m-%d} 早于1890年")
+        raise IdNumberError(
+            "birth_date",
+            _("The date of birth %(date)s in the ID number is before 1890")
+            % {"date": f"{born:%Y-%m-%d}"},
+        )
     return born
 
 
@@ -77,28 +89,45 @@ def parse(raw: str, *, allow_legacy: bool = True, today: dt.date | None = None) 
     today = today or dt.date.today()
     number = normalize(raw)
     if not number:
-        raise IdNumberError("empty", "身份证号码为空")
+        raise IdNumberError("empty", _("The ID number is empty"))
     if len(number) == 15:
         if not set(number) <= _DIGITS:
-            raise IdNumberError("characters", "15位身份证号码只能由数字组成")
+            raise IdNumberError("characters", _("A 15-digit ID number may contain digits only"))
         if not allow_legacy:
-            raise IdNumberError("legacy", "这是15位旧身份证号码，请填写18位号码")
+            raise IdNumberError(
+                "legacy",
+                _("This is an old 15-digit ID number; please enter the 18-digit number"),
+            )
         first17 = number[:6] + "19" + number[6:]
         _birth_date(first17[6:14], today)
         number = first17 + check_char(first17)
     if len(number) != 18:
-        raise IdNumberError("length", f"身份证号码应为18位，实际为{len(number)}位")
+        raise IdNumberError(
+            "length",
+            _("An ID number has 18 characters, this one has %(length)d") % {"length": len(number)},
+        )
     first17, last = number[:17], number[17]
     if not set(first17) <= _DIGITS or not (last in _DIGITS or last == "X"):
-        raise IdNumberError("characters", "身份证号码前17位须为数字，最后一位为数字或X")
+        raise IdNumberError(
+            "characters",
+            _("The first 17 characters of an ID number are digits, the last a digit or X"),
+        )
     born = _birth_date(first17[6:14], today)
     expected = check_char(first17)
     if last != expected:
         raise IdNumberError(
-            "check_digit", f"身份证号码校验位错误：最后一位应为 {expected}，实际为 {last}"
+            "check_digit",
+            _(
+                "ID number check digit is wrong: the last character should be "
+                "%(expected)s, not %(actual)s"
+            )
+            % {"expected": expected, "actual": last},
         )
     if first17[:2] in {"00", "10"} or first17[0] == "9":
-        raise IdNumberError("region", f"身份证号码的地区码 {first17[:6]} 不存在")
+        raise IdNumberError(
+            "region",
+            _("The region code %(code)s of the ID number does not exist") % {"code": first17[:6]},
+        )
     sex = "M" if (ord(first17[16]) - 48) % 2 == 1 else "F"
     return IdNumber(number=number, region_code=first17[:6], birth_date=born, sex=sex)
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from . import audit
 from .models import AuditEvent, LoginFailure
@@ -41,7 +42,13 @@ def attempt_login(*, request: Any, username: str, password: str, channel: str) -
     if _recent_failures(username, ip) >= settings.LOGIN_THROTTLE_MAX_FAILURES:
         minutes = max(1, settings.LOGIN_THROTTLE_WINDOW_SECONDS // 60)
         return LoginResult(
-            error=f"登录失败次数过多，请{minutes}分钟后再试", throttled=True
+            error=ngettext(
+                "Too many failed logins; try again in %(minutes)d minute",
+                "Too many failed logins; try again in %(minutes)d minutes",
+                minutes,
+            )
+            % {"minutes": minutes},
+            throttled=True,
         )
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
@@ -53,7 +60,7 @@ def attempt_login(*, request: Any, username: str, password: str, channel: str) -
             request=request,
             detail=f"username={username}",
         )
-        return LoginResult(error="用户名或密码错误")
+        return LoginResult(error=gettext("Wrong username or password"))
     LoginFailure.objects.filter(Q(username=username)).delete()
     audit.record(user=user, kind=AuditEvent.Kind.LOGIN, channel=channel, request=request)
     return LoginResult(user=user)

@@ -22,12 +22,12 @@ from .roles import Role
 
 
 class RegionLevel(models.TextChoices):
-    PROVINCE = "province", _("省")
-    CITY = "city", _("市")
-    COUNTY = "county", _("县（区）")
-    TOWNSHIP = "township", _("乡镇（街道）")
-    VILLAGE = "village", _("村（社区）")
-    GRID = "grid", _("组（网格）")
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County (district)")
+    TOWNSHIP = "township", _("Township (street)")
+    VILLAGE = "village", _("Village (community)")
+    GRID = "grid", _("Group (grid)")
 
 
 LEVEL_CODE_LENGTH = {
@@ -44,19 +44,21 @@ LEVEL_BY_LENGTH = {length: level for level, length in LEVEL_CODE_LENGTH.items()}
 class Region(models.Model):
     """An administrative region (行政区划) from province down to group/grid (组/网格)."""
 
-    code = models.CharField(_("区划代码"), max_length=15, primary_key=True)
-    name = models.CharField(_("名称"), max_length=64)
-    level = models.CharField(_("级别"), max_length=10, choices=RegionLevel.choices)
+    code = models.CharField(_("Region code"), max_length=15, primary_key=True)
+    name = models.CharField(_("Name"), max_length=64)
+    level = models.CharField(_("Level"), max_length=10, choices=RegionLevel.choices)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     generated = models.BooleanField(
-        _("合成数据"), default=False, help_text=_("村、组为演示生成，不是官方区划")
+        _("Synthetic"),
+        default=False,
+        help_text=_("Villages and groups generated for the demo, not official divisions"),
     )
 
     class Meta:
-        verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name = _("Administrative region")
+        verbose_name_plural = _("Administrative regions")
         ordering = ["code"]
         indexes = [models.Index(fields=["level", "code"], name="region_level_code")]
 
@@ -72,16 +74,16 @@ class Region(models.Model):
 class User(AbstractUser):
     """A person who works in Fangkong, with one role and one or more jurisdictions."""
 
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
-    display_name = models.CharField(_("姓名"), max_length=64, blank=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    role = models.CharField(_("Role"), max_length=20, choices=Role.choices)
+    display_name = models.CharField(_("Full name"), max_length=64, blank=True)
+    phone = models.CharField(_("Phone"), max_length=20, blank=True)
     regions = models.ManyToManyField(
-        Region, related_name="users", blank=True, verbose_name=_("管辖区域")
+        Region, related_name="users", blank=True, verbose_name=_("Jurisdiction")
     )
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = _("User")
+        verbose_name_plural = _("Users")
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -93,9 +95,9 @@ class User(AbstractUser):
 
 
 class AreaAssignmentKind(models.TextChoices):
-    PIECE = "piece", _("包片")
-    VILLAGE = "village", _("包村")
-    GROUP = "group", _("包组")
+    PIECE = "piece", _("Responsible for an area")
+    VILLAGE = "village", _("Responsible for a village")
+    GROUP = "group", _("Responsible for a group")
 
 
 class AreaAssignment(models.Model):
@@ -103,14 +105,14 @@ class AreaAssignment(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     region = models.ForeignKey(Region, on_delete=models.PROTECT)
-    kind = models.CharField(_("包保类型"), max_length=10, choices=AreaAssignmentKind.choices)
-    starts_on = models.DateField(_("开始日期"))
-    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
-    note = models.CharField(_("备注"), max_length=200, blank=True)
+    kind = models.CharField(_("Assignment type"), max_length=10, choices=AreaAssignmentKind.choices)
+    starts_on = models.DateField(_("Start date"))
+    ends_on = models.DateField(_("End date"), null=True, blank=True)
+    note = models.CharField(_("Note"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = _("包保分工")
-        verbose_name_plural = _("包保分工")
+        verbose_name = _("Area assignment")
+        verbose_name_plural = _("Area assignments")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_on__isnull=True)
@@ -127,31 +129,31 @@ class AuditEvent(models.Model):
     """One read or write of sensitive personal data, kept for inspection (审计日志)."""
 
     class Kind(models.TextChoices):
-        READ_SENSITIVE = "read_sensitive", _("查看敏感信息")
-        CREATE = "create", _("新增")
-        UPDATE = "update", _("修改")
-        EXPORT = "export", _("导出")
-        IMPORT = "import", _("导入")
-        LOGIN = "login", _("登录")
-        LOGIN_FAILED = "login_failed", _("登录失败")
-        DENIED = "denied", _("越权访问被拒绝")
+        READ_SENSITIVE = "read_sensitive", _("Viewed sensitive data")
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        EXPORT = "export", _("Exported")
+        IMPORT = "import", _("Imported")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        DENIED = "denied", _("Access denied")
 
-    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("Time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    username = models.CharField(_("用户名"), max_length=150, blank=True)
-    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
-    object_type = models.CharField(_("对象类型"), max_length=40, blank=True)
-    object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
-    fields = models.JSONField(_("字段"), default=list, blank=True)
-    channel = models.CharField(_("渠道"), max_length=10, blank=True)  # web / api / cli / task
+    username = models.CharField(_("Username"), max_length=150, blank=True)
+    kind = models.CharField(_("Type"), max_length=20, choices=Kind.choices)
+    object_type = models.CharField(_("Object type"), max_length=40, blank=True)
+    object_id = models.CharField(_("Object ID"), max_length=40, blank=True)
+    fields = models.JSONField(_("Fields"), default=list, blank=True)
+    channel = models.CharField(_("Channel"), max_length=10, blank=True)  # web / api / cli / task
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    detail = models.CharField(_("Detail"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = _("审计记录")
-        verbose_name_plural = _("审计记录")
+        verbose_name = _("Audit event")
+        verbose_name_plural = _("Audit events")
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self) -> str:
@@ -168,8 +170,8 @@ class ApiToken(models.Model):
     revoked = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     @staticmethod
     def hash(token: str) -> str:
@@ -219,13 +221,13 @@ class TaskRecord(models.Model):
     """Progress of a long job run by the background worker, shown as a progress bar."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("进行中")
-        SUCCEEDED = "succeeded", _("已完成")
-        FAILED = "failed", _("失败")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
-    kind = models.CharField(_("任务类型"), max_length=40)
-    title = models.CharField(_("任务"), max_length=200)
+    kind = models.CharField(_("Task type"), max_length=40)
+    title = models.CharField(_("Task"), max_length=200)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -240,8 +242,8 @@ class TaskRecord(models.Model):
     task_result_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        verbose_name = _("后台任务")
-        verbose_name_plural = _("后台任务")
+        verbose_name = _("Background task")
+        verbose_name_plural = _("Background tasks")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _FIXED = re.compile(r"0\d{2,3}-?[2-9]\d{6,7}")
 _STRIP = re.compile(r"[\s()（）]")
@@ -29,7 +31,7 @@ def normalize(raw: str) -> str:
         if text.startswith(prefix):
             text = text[len(prefix) :].lstrip("-")
     if not text:
-        raise PhoneError("电话号码为空")
+        raise PhoneError(_("The phone number is empty"))
     digits_only = text.replace("-", "")
     if _MOBILE.fullmatch(digits_only):
         return digits_only
@@ -38,7 +40,13 @@ def normalize(raw: str) -> str:
             return text
         area_len = 3 if digits_only[1] in "12" else 4
         return digits_only[:area_len] + "-" + digits_only[area_len:]
-    raise PhoneError(f"电话号码 {raw} 格式不正确：手机号应为11位且以1开头，座机应带区号")
+    raise PhoneError(
+        _(
+            "Phone number %(phone)s is not valid: a mobile number has 11 digits and "
+            "starts with 1, a landline needs its area code"
+        )
+        % {"phone": raw}
+    )
 
 
 def is_valid(raw: str) -> bool:

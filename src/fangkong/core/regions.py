@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from . import jurisdiction
 from .models import LEVEL_BY_LENGTH, Region, RegionLevel
@@ -36,7 +37,10 @@ def official_chain(county_code: str) -> list[tuple[str, str, str]]:
     """(code, name, level) for the province, city, county and every township of a county."""
     table = official_names()
     if county_code not in table or len(county_code) != 6:
-        raise ValueError(f"区县代码 {county_code} 不在国家统计用区划代码中")
+        raise ValueError(
+            _("County code %(code)s is not in the national statistical division codes")
+            % {"code": county_code}
+        )
     chain = [
         (county_code[:2], table[county_code[:2]], RegionLevel.PROVINCE),
         (county_code[:4], table.get(county_code[:4], "市辖区"), RegionLevel.CITY),
@@ -51,7 +55,10 @@ def level_of(code: str) -> str:
     try:
         return LEVEL_BY_LENGTH[len(code)]
     except KeyError:
-        raise ValueError(f"区划代码 {code} 的长度不对（应为2、4、6、9、12或15位）") from None
+        raise ValueError(
+            _("Region code %(code)s has the wrong length (2, 4, 6, 9, 12 or 15 digits)")
+            % {"code": code}
+        ) from None
 
 
 def parent_code(code: str) -> str | None:
@@ -73,7 +80,10 @@ def upsert_regions(rows: Iterable[tuple[str, str, bool]]) -> int:
             continue
         parent = parent_code(code)
         if parent is not None and parent not in existing:
-            raise ValueError(f"区划 {code} 的上级 {parent} 不存在")
+            raise ValueError(
+                _("The parent %(parent)s of region %(code)s does not exist")
+                % {"code": code, "parent": parent}
+            )
         new.append(
             Region(
                 code=code,

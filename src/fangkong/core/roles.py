@@ -16,34 +16,48 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    COUNTY_HQ = "county_hq", _("县指挥部")
-    TOWNSHIP = "township", _("乡镇（街道）办")
-    VILLAGE_CADRE = "village_cadre", _("村（社区）干部")
-    GRID_WORKER = "grid_worker", _("网格员")
-    VILLAGE_DOCTOR = "village_doctor", _("村医")
-    CHECKPOINT_STAFF = "checkpoint_staff", _("卡点值守人员")
-    INVESTIGATOR = "investigator", _("流调人员")
-    TESTING_STAFF = "testing_staff", _("核酸检测人员")
-    SUPPLY_OFFICER = "supply_officer", _("物资管理员")
-    INSPECTOR = "inspector", _("督导检查人员")
-    ADMIN = "admin", _("系统管理员")
+    COUNTY_HQ = "county_hq", _("County headquarters")
+    TOWNSHIP = "township", _("Township office")
+    VILLAGE_CADRE = "village_cadre", _("Village (community) cadre")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    VILLAGE_DOCTOR = "village_doctor", _("Village doctor")
+    CHECKPOINT_STAFF = "checkpoint_staff", _("Checkpoint staff")
+    INVESTIGATOR = "investigator", _("Investigator")
+    TESTING_STAFF = "testing_staff", _("Testing staff")
+    SUPPLY_OFFICER = "supply_officer", _("Supply officer")
+    INSPECTOR = "inspector", _("Inspector")
+    ADMIN = "admin", _("Administrator")
 
 
 class Action(models.TextChoices):
-    REGION_VIEW = "region.view", _("查看区划")
-    REGION_MANAGE = "region.manage", _("维护区划")
-    HOUSEHOLD_VIEW = "household.view", _("查看户")
-    HOUSEHOLD_EDIT = "household.edit", _("新增、修改户")
-    PERSON_VIEW = "person.view", _("查看人员")
-    PERSON_CREATE = "person.create", _("登记人员")
-    PERSON_EDIT = "person.edit", _("修改人员")
-    PERSON_IMPORT = "person.import", _("导入人员")
-    PERSON_EXPORT = "person.export", _("导出人员")
-    VIEW_ID_NUMBER = "person.view_id_number", _("查看完整身份证号")
-    VIEW_PHONE = "person.view_phone", _("查看完整电话")
-    HISTORY_VIEW = "person.history", _("查看修改记录")
-    AUDIT_VIEW = "audit.view", _("查看审计日志")
-    USER_MANAGE = "user.manage", _("管理用户")
+    REGION_VIEW = "region.view", _("View regions")
+    REGION_MANAGE = "region.manage", _("Manage regions")
+    HOUSEHOLD_VIEW = "household.view", _("View households")
+    HOUSEHOLD_EDIT = "household.edit", _("Create and edit households")
+    PERSON_VIEW = "person.view", _("View persons")
+    PERSON_CREATE = "person.create", _("Register persons")
+    PERSON_EDIT = "person.edit", _("Edit persons")
+    PERSON_IMPORT = "person.import", _("Import persons")
+    PERSON_EXPORT = "person.export", _("Export persons")
+    VIEW_ID_NUMBER = "person.view_id_number", _("See full ID numbers")
+    VIEW_PHONE = "person.view_phone", _("See full phone numbers")
+    HISTORY_VIEW = "person.history", _("View change history")
+    AUDIT_VIEW = "audit.view", _("View the audit log")
+    USER_MANAGE = "user.manage", _("Manage users")
+    QUARANTINE_VIEW = "quarantine.view", _("View isolation orders, checks and alerts")
+    QUARANTINE_MANAGE = "quarantine.manage", _("Order, extend, transfer, end and release isolation")
+    QUARANTINE_OVERRIDE = "quarantine.override", _("Release isolation early by override")
+    QUARANTINE_CHECK = "quarantine.check", _("Record health checks and handle alerts")
+    QUARANTINE_TEST = "quarantine.test", _("Record the test results an isolation requires")
+    QUARANTINE_SITES = "quarantine.sites", _("Manage isolation sites, rooms and room assignments")
+    QUARANTINE_SUPPORT = "quarantine.support", _("Record supplies and medical-waste pickups")
+    TASK_VIEW_ALL = "task.view_all", _("Follow everyone's background tasks")
+    TESTING_VIEW = "testing.view", _("View testing rounds, sampling points and coverage")
+    TESTING_PLAN = "testing.plan", _("Plan testing rounds, sampling points and exemptions")
+    TESTING_SAMPLE = "testing.sample", _("Record samples and open tubes")
+    TESTING_RESULT = "testing.result", _("Import laboratory results")
+    TESTING_LISTS = "testing.lists", _("See untested and recalled persons and recall tasks")
+    TESTING_POSITIVES = "testing.positives", _("See suspected cases from positive tubes")
 
 
 A = Action
@@ -61,10 +75,15 @@ _FULL_CONTACT = {A.VIEW_ID_NUMBER, A.VIEW_PHONE}
 # - supply officers work with stock, not people: regions only;
 # - inspectors audit the work: read-only, masked, plus the audit log;
 # - administrators manage users and regions and read the audit log; they see masked data
-#   unless also given a role that needs more.
+#   unless also given a role that needs more;
+# - the county headquarters and administrators follow every background task (imports and
+#   generation run county-wide); everyone else follows the tasks they started.
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.COUNTY_HQ: frozenset(
-        _READ | _REGISTRY_EDIT | _FULL_CONTACT | {A.PERSON_IMPORT, A.PERSON_EXPORT, A.AUDIT_VIEW}
+        _READ
+        | _REGISTRY_EDIT
+        | _FULL_CONTACT
+        | {A.PERSON_IMPORT, A.PERSON_EXPORT, A.AUDIT_VIEW, A.TASK_VIEW_ALL}
     ),
     Role.TOWNSHIP: frozenset(
         _READ | _REGISTRY_EDIT | _FULL_CONTACT | {A.PERSON_IMPORT, A.PERSON_EXPORT}
@@ -80,9 +99,58 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.SUPPLY_OFFICER: frozenset({A.REGION_VIEW}),
     Role.INSPECTOR: frozenset(_READ | {A.HISTORY_VIEW, A.AUDIT_VIEW}),
     Role.ADMIN: frozenset(
-        _READ | {A.REGION_MANAGE, A.USER_MANAGE, A.AUDIT_VIEW, A.HISTORY_VIEW}
+        _READ | {A.REGION_MANAGE, A.USER_MANAGE, A.AUDIT_VIEW, A.HISTORY_VIEW, A.TASK_VIEW_ALL}
     ),
 }
+
+_Q = {A.QUARANTINE_VIEW}
+_Q_ALL = _Q | {
+    A.QUARANTINE_MANAGE, A.QUARANTINE_OVERRIDE, A.QUARANTINE_CHECK, A.QUARANTINE_TEST,
+    A.QUARANTINE_SITES, A.QUARANTINE_SUPPORT,
+}
+
+# Isolation (quarantine), one line per role:
+# - county HQ and township: run sites, order/release isolation and may override a release;
+# - village cadre: orders and manages isolation in the village, does door checks and supplies;
+# - grid worker: door checks, supplies and waste pickups, no orders;
+# - village doctor: the twice-daily checks, alerts and recording of test results;
+# - investigator and inspector: read only; testing staff: read and record test results;
+# - supply officer: supply requests, deliveries and waste pickups only;
+# - checkpoint staff and administrator: nothing.
+_QUARANTINE: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _Q_ALL,
+    Role.TOWNSHIP: _Q_ALL,
+    Role.VILLAGE_CADRE: _Q_ALL - {A.QUARANTINE_OVERRIDE, A.QUARANTINE_SITES},
+    Role.GRID_WORKER: _Q | {A.QUARANTINE_CHECK, A.QUARANTINE_SUPPORT},
+    Role.VILLAGE_DOCTOR: _Q | {A.QUARANTINE_CHECK, A.QUARANTINE_TEST},
+    Role.INVESTIGATOR: _Q,
+    Role.TESTING_STAFF: _Q | {A.QUARANTINE_TEST},
+    Role.SUPPLY_OFFICER: {A.QUARANTINE_SUPPORT},
+    Role.INSPECTOR: _Q,
+}
+
+MATRIX = {role: actions | _QUARANTINE.get(role, set()) for role, actions in MATRIX.items()}
+
+# Nucleic-acid testing, one line per role:
+# - testing staff sample and open tubes, and the lab among them imports results;
+# - county HQ plans rounds and follows coverage, lists, positives, and receives lab files;
+# - township and village cadres plan rounds and points of their area and chase the untested;
+# - grid worker sees the untested and recalled persons of the grid and works recall tasks;
+# - investigator reads the positives (suspected cases) to start tracing;
+# - inspector reads everything, changes nothing;
+# - village doctor, checkpoint staff, supply officer and administrator: nothing.
+_T = {A.TESTING_VIEW}
+_TESTING: dict[Role, set[Action]] = {
+    Role.TESTING_STAFF: _T | {A.TESTING_SAMPLE, A.TESTING_RESULT},
+    Role.COUNTY_HQ: _T | {A.TESTING_PLAN, A.TESTING_LISTS, A.TESTING_POSITIVES, A.TESTING_RESULT},
+    Role.TOWNSHIP: _T | {A.TESTING_PLAN, A.TESTING_LISTS, A.TESTING_POSITIVES},
+    Role.VILLAGE_CADRE: _T | {A.TESTING_PLAN, A.TESTING_LISTS},
+    Role.GRID_WORKER: _T | {A.TESTING_LISTS},
+    Role.INVESTIGATOR: _T | {A.TESTING_POSITIVES},
+    Role.INSPECTOR: _T | {A.TESTING_LISTS, A.TESTING_POSITIVES},
+}
+
+MATRIX = {role: actions | _TESTING.get(role, set()) for role, actions in MATRIX.items()}
 
 
 def actions_for(role: str) -> frozenset[Action]:

@@ -16,47 +16,47 @@ from fangkong.core.models import Region
 
 
 class Sex(models.TextChoices):
-    MALE = "M", _("男")
-    FEMALE = "F", _("女")
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
 
 
 class PersonCategory(models.TextChoices):
-    RESIDENT = "resident", _("常住居民")
-    RETURNEE = "returnee", _("返乡人员")
-    FLOATING = "floating", _("流动人口")
-    ELSEWHERE = "elsewhere", _("在外人员")
+    RESIDENT = "resident", _("Resident")
+    RETURNEE = "returnee", _("Returnee")
+    FLOATING = "floating", _("Floating population")
+    ELSEWHERE = "elsewhere", _("Living elsewhere")
 
 
 class Source(models.TextChoices):
     """Where a record came from (信息来源). Screening lists disagree; the source is kept."""
 
-    POLICE = "police", _("公安推送")
-    VILLAGE = "village", _("村（社区）上报")
-    SELF_REPORT = "self_report", _("本人申报")
-    CHECKPOINT = "checkpoint", _("卡点登记")
-    TIP_OFF = "tip_off", _("群众举报")
-    IMPORT = "import", _("文件导入")
-    MANUAL = "manual", _("手工登记")
+    POLICE = "police", _("Police")
+    VILLAGE = "village", _("Village report")
+    SELF_REPORT = "self_report", _("Self-report")
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    TIP_OFF = "tip_off", _("Tip-off")
+    IMPORT = "import", _("File import")
+    MANUAL = "manual", _("Manual entry")
 
 
 class JointDefenceUnit(models.Model):
     """A joint-defence unit (十户联防) of about ten neighbouring households with one leader."""
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所属网格"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("Grid"))
     region_code = models.CharField(max_length=15, db_index=True, editable=False)
-    name = models.CharField(_("名称"), max_length=64)
+    name = models.CharField(_("Name"), max_length=64)
     leader = models.ForeignKey(
         "Person",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="led_units",
-        verbose_name=_("联户长"),
+        verbose_name=_("Unit leader"),
     )
 
     class Meta:
-        verbose_name = _("十户联防单元")
-        verbose_name_plural = _("十户联防单元")
+        verbose_name = _("Joint-defence unit")
+        verbose_name_plural = _("Joint-defence units")
 
     def __str__(self) -> str:
         return self.name
@@ -69,16 +69,16 @@ class JointDefenceUnit(models.Model):
 class Household(models.Model):
     """A household (户) registered at an address inside a grid."""
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所属网格"))
-    region_code = models.CharField(_("区划代码"), max_length=15, db_index=True, editable=False)
-    address = models.CharField(_("住址"), max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("Grid"))
+    region_code = models.CharField(_("Region code"), max_length=15, db_index=True, editable=False)
+    address = models.CharField(_("Address"), max_length=200)
     head = models.ForeignKey(
         "Person",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="headed_households",
-        verbose_name=_("户主"),
+        verbose_name=_("Head of household"),
     )
     unit = models.ForeignKey(
         JointDefenceUnit,
@@ -86,15 +86,15 @@ class Household(models.Model):
         null=True,
         blank=True,
         related_name="households",
-        verbose_name=_("十户联防单元"),
+        verbose_name=_("Joint-defence unit"),
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = _("户")
-        verbose_name_plural = _("户")
+        verbose_name = _("Household")
+        verbose_name_plural = _("Households")
 
     def __str__(self) -> str:
         return self.address
@@ -107,35 +107,35 @@ class Household(models.Model):
 class Person(models.Model):
     """A person in the registry (人员), identified by resident ID number where there is one."""
 
-    id_number = models.CharField(_("身份证号码"), max_length=18, null=True, blank=True)
-    name = models.CharField(_("姓名"), max_length=64)
-    name_pinyin = models.CharField(_("姓名拼音"), max_length=128, editable=False)
-    name_initials = models.CharField(_("拼音首字母"), max_length=32, editable=False)
-    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
-    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True)
+    name = models.CharField(_("Full name"), max_length=64)
+    name_pinyin = models.CharField(_("Name in pinyin"), max_length=128, editable=False)
+    name_initials = models.CharField(_("Pinyin initials"), max_length=32, editable=False)
+    sex = models.CharField(_("Sex"), max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("Date of birth"), null=True, blank=True)
+    phone = models.CharField(_("Phone"), max_length=20, blank=True)
     household = models.ForeignKey(
         Household,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="members",
-        verbose_name=_("所在户"),
+        verbose_name=_("Household"),
     )
-    region_code = models.CharField(_("居住地区划代码"), max_length=15)
+    region_code = models.CharField(_("Residence region code"), max_length=15)
     category = models.CharField(
-        _("人员类别"), max_length=12, choices=PersonCategory.choices, default="resident"
+        _("Category"), max_length=12, choices=PersonCategory.choices, default="resident"
     )
-    source = models.CharField(_("信息来源"), max_length=12, choices=Source.choices)
-    source_file = models.CharField(_("来源文件"), max_length=200, blank=True)
-    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
+    source = models.CharField(_("Source"), max_length=12, choices=Source.choices)
+    source_file = models.CharField(_("Source file"), max_length=200, blank=True)
+    source_row = models.PositiveIntegerField(_("Source row"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        verbose_name = _("人员")
-        verbose_name_plural = _("人员")
+        verbose_name = _("Person")
+        verbose_name_plural = _("Persons")
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"],
@@ -174,7 +174,7 @@ class PersonChange(models.Model):
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        verbose_name = _("人员修改记录")
-        verbose_name_plural = _("人员修改记录")
+        verbose_name = _("Person change")
+        verbose_name_plural = _("Person changes")
         ordering = ["person", "-version"]
         indexes = [models.Index(fields=["person", "version"], name="person_change_version")]

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
 from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -96,10 +97,24 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed([FieldError("cursor", "分页游标无效")]) from None
-    if not isinstance(values, list) or len(values) != width:
-        raise ValidationFailed([FieldError("cursor", "分页游标无效")])
+        raise ValidationFailed([FieldError("cursor", _("Invalid page cursor"))]) from None
+    if not isinstance(values, list) or len(values) != width or not _cursor_values_ok(values):
+        raise ValidationFailed([FieldError("cursor", _("Invalid page cursor"))])
     return values
+
+
+def _cursor_values_ok(values: list[Any]) -> bool:
+    """Every ordering ends with ``id``: leading values are short text, the last an id.
+
+    A forged cursor must be a 400, not a database error (a string compared with an integer
+    column, a NUL byte, or an id beyond 64 bits all fail inside PostgreSQL).
+    """
+    *keys, last = values
+    return (
+        all(isinstance(v, str) and len(v) <= 200 and "\x00" not in v for v in keys)
+        and type(last) is int
+        and 0 <= last < 2**63
+    )
 
 
 def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
@@ -274,3 +289,47 @@ def present_change(change: PersonChange, visible: frozenset[str]) -> dict[str, A
         "reason": change.reason,
         "changes": changes,
     }
+
+
+def present_history(
+    user: Any, person: Person, changes: list[PersonChange], *, channel: str, request: Any = None
+) -> list[dict[str, Any]]:
+    """Present a person's history for ``user``, auditing it if unmasked values are shown.
+
+    Old and new ID numbers and phones in the history are as sensitive as the current ones:
+    showing them whole is a read like any other and leaves the same audit record.
+    """
+    visible = visible_fields(user)
+    shown = [present_change(c, visible) for c in changes]
+    fields = sorted(f for f in visible if any(any(c.changes.get(f) or ()) for c in changes))
+    if fields:
+        audit.record_sensitive_reads(
+            user=user,
+            object_type="person",
+            object_ids=[person.pk],
+            fields=fields,
+            channel=channel,
+            request=request,
+        )
+    return shown
+
+
+def count_persons_by_region(user: Any, prefix: str) -> dict[str, int] | None:
+    """Persons the user may see under ``prefix``, by residence code (None: may not view)."""
+    if not can(user, Action.PERSON_VIEW):
+        return None
+    return _count_by_region(persons_visible_to(user), prefix)
+
+
+def count_households_by_region(user: Any, prefix: str) -> dict[str, int] | None:
+    """Households the user may see under ``prefix``, by region code (None: may not view)."""
+    if not can(user, Action.HOUSEHOLD_VIEW):
+        return None
+    return _count_by_region(households_visible_to(user), prefix)
+
+
+def _count_by_region(queryset: QuerySet, prefix: str) -> dict[str, int]:
+    if prefix:
+        queryset = queryset.filter(jurisdiction.prefix_q("region_code", [prefix]))
+    rows = queryset.order_by().values_list("region_code").annotate(n=Count("id"))
+    return dict(rows)

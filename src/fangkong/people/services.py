@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
 from fangkong.core.errors import (
@@ -66,9 +67,9 @@ def clean_person_fields(
     if "name" in data:
         name = names.clean(str(data["name"] or ""))
         if not name:
-            errors.append(FieldError("name", "姓名不能为空"))
+            errors.append(FieldError("name", _("Name is required")))
         elif len(name) > 64:
-            errors.append(FieldError("name", "姓名过长（最多64个字符）"))
+            errors.append(FieldError("name", _("Name is too long (at most 64 characters)")))
         else:
             out["name"] = name
             out["name_pinyin"], out["name_initials"] = names.keys(name)
@@ -96,28 +97,32 @@ def clean_person_fields(
         else:
             out["phone"] = ""
 
-    if "sex" in data and data["sex"]:
+    if data.get("sex"):
         if data["sex"] not in Sex.values:
-            errors.append(FieldError("sex", "性别只能是 M（男）或 F（女）"))
+            errors.append(FieldError("sex", _("Sex must be M (male) or F (female)")))
         else:
             out["sex"] = data["sex"]
-    if "birth_date" in data and data["birth_date"]:
+    if data.get("birth_date"):
         born = data["birth_date"]
         if born > timezone.localdate():
-            errors.append(FieldError("birth_date", "出生日期不能晚于今天"))
+            errors.append(FieldError("birth_date", _("Date of birth cannot be after today")))
         else:
             out["birth_date"] = born
     if id_info is not None:
         for field, derived in (("birth_date", id_info.birth_date), ("sex", id_info.sex)):
             given = out.get(field)
             if given and given != derived:
-                label = "出生日期" if field == "birth_date" else "性别"
-                errors.append(FieldError(field, f"{label}与身份证号码不一致"))
+                message = (
+                    _("Date of birth does not match the ID number")
+                    if field == "birth_date"
+                    else _("Sex does not match the ID number")
+                )
+                errors.append(FieldError(field, message))
             out[field] = derived
 
-    if "category" in data and data["category"]:
+    if data.get("category"):
         if data["category"] not in PersonCategory.values:
-            errors.append(FieldError("category", "人员类别无效"))
+            errors.append(FieldError("category", _("Invalid category")))
         else:
             out["category"] = data["category"]
 
@@ -130,7 +135,12 @@ def clean_person_fields(
                 jurisdiction.scope(Household.objects.all(), user).filter(pk=household_id).first()
             )
             if household is None:
-                errors.append(FieldError("household_id", "户不存在或不在您的管辖范围内"))
+                errors.append(
+                    FieldError(
+                        "household_id",
+                        _("The household does not exist or is outside your jurisdiction"),
+                    )
+                )
             else:
                 out["household_id"] = household.pk
                 if not data.get("region_code"):
@@ -140,15 +150,22 @@ def clean_person_fields(
         code = str(data["region_code"])
         region = Region.objects.filter(pk=code).only("level").first()
         if region is None:
-            errors.append(FieldError("region_code", f"区划代码 {code} 不存在"))
+            errors.append(
+                FieldError("region_code", _("Region code %(code)s does not exist") % {"code": code})
+            )
         elif region.level not in (RegionLevel.VILLAGE, RegionLevel.GRID):
-            errors.append(FieldError("region_code", "居住地须为村（社区）或组（网格）"))
+            errors.append(
+                FieldError(
+                    "region_code",
+                    _("The residence must be a village (community) or a group (grid)"),
+                )
+            )
         elif not jurisdiction.covers(user, code):
-            errors.append(FieldError("region_code", "该区域不在您的管辖范围内"))
+            errors.append(FieldError("region_code", _("This region is outside your jurisdiction")))
         else:
             out["region_code"] = code
     elif "region_code" in data and existing is None and "household_id" not in out:
-        errors.append(FieldError("region_code", "居住地区划代码不能为空"))
+        errors.append(FieldError("region_code", _("Residence region code is required")))
 
     if errors:
         raise ValidationFailed(errors)
@@ -157,7 +174,13 @@ def clean_person_fields(
 
 def _duplicate_id_error(id_number: str) -> ValidationFailed:
     return ValidationFailed(
-        [FieldError("id_number", f"身份证号码 {idnumbers.mask(id_number)} 已登记")]
+        [
+            FieldError(
+                "id_number",
+                _("ID number %(number)s is already registered")
+                % {"number": idnumbers.mask(id_number)},
+            )
+        ]
     )
 
 
@@ -173,11 +196,13 @@ def create_person(
     """Register a person; the first history entry holds every initial value."""
     _require(user, Action.PERSON_CREATE)
     if source not in Source.values:
-        raise ValidationFailed([FieldError("source", "信息来源无效")])
-    required = {"name": "姓名不能为空"}
+        raise ValidationFailed([FieldError("source", _("Invalid source"))])
+    required = {"name": _("Name is required")}
     missing = [FieldError(f, m) for f, m in required.items() if not data.get(f)]
     if not data.get("region_code") and not data.get("household_id"):
-        missing.append(FieldError("region_code", "居住地区划代码或所在户至少填一项"))
+        missing.append(
+            FieldError("region_code", _("Give a residence region code or a household, or both"))
+        )
     try:
         values = clean_person_fields(data, user=user)
     except ValidationFailed as exc:
@@ -242,9 +267,12 @@ def update_person(
         raise VersionConflict(current_version=person.version)
     values = clean_person_fields(data, user=user, existing=person)
     new_id = values.get("id_number")
-    if new_id and new_id != person.id_number:
-        if Person.objects.filter(id_number=new_id).exclude(pk=person.pk).exists():
-            raise _duplicate_id_error(new_id)
+    if (
+        new_id
+        and new_id != person.id_number
+        and Person.objects.filter(id_number=new_id).exclude(pk=person.pk).exists()
+    ):
+        raise _duplicate_id_error(new_id)
     changes = {
         f: [_json_value(getattr(person, f)), _json_value(v)]
         for f, v in values.items()
@@ -292,26 +320,38 @@ def _clean_household(data: dict[str, Any], *, user: Any) -> dict[str, Any]:
     if "address" in data:
         address = " ".join(str(data["address"] or "").split())
         if not address:
-            errors.append(FieldError("address", "住址不能为空"))
+            errors.append(FieldError("address", _("Address is required")))
         elif len(address) > 200:
-            errors.append(FieldError("address", "住址过长（最多200个字符）"))
+            errors.append(FieldError("address", _("Address is too long (at most 200 characters)")))
         else:
             out["address"] = address
     if "region_code" in data:
         code = str(data["region_code"] or "")
         region = Region.objects.filter(pk=code).only("level").first()
         if region is None:
-            errors.append(FieldError("region_code", f"区划代码 {code} 不存在"))
+            errors.append(
+                FieldError("region_code", _("Region code %(code)s does not exist") % {"code": code})
+            )
         elif region.level not in (RegionLevel.VILLAGE, RegionLevel.GRID):
-            errors.append(FieldError("region_code", "户须属于村（社区）或组（网格）"))
+            errors.append(
+                FieldError(
+                    "region_code",
+                    _("A household must belong to a village (community) or a group (grid)"),
+                )
+            )
         elif not jurisdiction.covers(user, code):
-            errors.append(FieldError("region_code", "该区域不在您的管辖范围内"))
+            errors.append(FieldError("region_code", _("This region is outside your jurisdiction")))
         else:
             out["region_id"] = code
     if data.get("head_id") is not None:
         head = jurisdiction.scope(Person.objects.all(), user).filter(pk=data["head_id"]).first()
         if head is None:
-            errors.append(FieldError("head_id", "户主不存在或不在您的管辖范围内"))
+            errors.append(
+                FieldError(
+                    "head_id",
+                    _("The head of household does not exist or is outside your jurisdiction"),
+                )
+            )
         else:
             out["head_id"] = head.pk
     if errors:
@@ -327,7 +367,10 @@ def create_household(
     _require(user, Action.HOUSEHOLD_EDIT)
     missing = [
         FieldError(f, m)
-        for f, m in (("address", "住址不能为空"), ("region_code", "所属网格不能为空"))
+        for f, m in (
+            ("address", _("Address is required")),
+            ("region_code", _("Grid is required")),
+        )
         if not data.get(f)
     ]
     if missing:

@@ -20,20 +20,90 @@ class Module:
 
 
 MODULES = (
-    Module("regions", _("区划与网格"), "web:regions", _("县、乡镇、村、组的区划树与人数")),
-    Module("people", _("人员登记"), "web:persons", _("户与人员的登记、查询与修改")),
-    Module("households", _("户"), "web:households", _("按网格管理的户与十户联防")),
-    Module("tasks", _("后台任务"), "web:tasks", _("导入等长时任务的进度")),
-    Module("screening", _("排查与台账"), None, _("返乡人员多来源名单、比对、风险地区、管控政策")),
-    Module("quarantine", _("隔离管控"), None, _("隔离令、隔离点与房间、每日两次体温、解除")),
-    Module("tracing", _("流调溯源"), None, _("病例、聚集事件、密接与次密接、传播链、协查")),
-    Module("testing", _("核酸检测"), None, _("检测轮次、采样点、混管、结果、召回与覆盖率")),
-    Module("checkpoints", _("卡点值守"), None, _("卡点、通行登记、排班、夜间抽查")),
-    Module("supplies", _("物资保障"), None, _("18类物资库存、调拨、可用天数预警")),
-    Module("tipoffs", _("举报奖惩"), None, _("群众举报、核实、奖励与处罚")),
-    Module("supervision", _("督导检查"), None, _("检查、问题、整改期限、问责")),
-    Module("emergency", _("应急处置"), None, _("封控区、预案演练、队伍、平战转换、通知")),
-    Module("reports", _("统计报告"), None, _("日报汇总、自查、Word 报告")),
+    Module(
+        "regions",
+        _("Regions and grids"),
+        "web:regions",
+        _("The tree of county, townships, villages and groups, with head counts"),
+    ),
+    Module(
+        "people",
+        _("Person registry"),
+        "web:persons",
+        _("Register, search and edit households and persons"),
+    ),
+    Module(
+        "households",
+        _("Households"),
+        "web:households",
+        _("Households by grid and joint-defence units"),
+    ),
+    Module(
+        "tasks",
+        _("Background tasks"),
+        "web:tasks",
+        _("Progress of imports and other long jobs"),
+    ),
+    Module(
+        "screening",
+        _("Screening and ledgers"),
+        None,
+        _("Returnee lists from several sources, reconciliation, risk areas, control policies"),
+    ),
+    Module(
+        "quarantine",
+        _("Isolation"),
+        "quarantine:board",
+        _("Isolation orders, sites and rooms, temperature twice a day, release"),
+    ),
+    Module(
+        "tracing",
+        _("Contact tracing"),
+        None,
+        _("Cases, gatherings, close contacts and theirs, chains, cross-region notices"),
+    ),
+    Module(
+        "testing",
+        _("Nucleic-acid testing"),
+        "testing:home",
+        _("Testing rounds, sampling points, pooled tubes, results, recalls and coverage"),
+    ),
+    Module(
+        "checkpoints",
+        _("Checkpoints"),
+        None,
+        _("Checkpoints, passages, duty rosters, night inspections"),
+    ),
+    Module(
+        "supplies",
+        _("Supplies"),
+        None,
+        _("Stock of 18 categories of supplies, allocations, days-left warnings"),
+    ),
+    Module(
+        "tipoffs",
+        _("Tip-offs"),
+        None,
+        _("Public tip-offs, verification, rewards and penalties"),
+    ),
+    Module(
+        "supervision",
+        _("Supervision"),
+        None,
+        _("Inspections, findings, rectification deadlines, discipline"),
+    ),
+    Module(
+        "emergency",
+        _("Emergency response"),
+        None,
+        _("Sealed zones, plans and drills, teams, wartime mode, notices"),
+    ),
+    Module(
+        "reports",
+        _("Reports"),
+        None,
+        _("Daily roll-ups, self-inspection, Word reports"),
+    ),
 )
 
 MODULES_BY_SLUG = {m.slug: m for m in MODULES}

@@ -1,3 +1,5 @@
+"""URLs of the web UI. Every page but the login page requires a logged-in user."""
+
 from django.urls import path
 
 from . import views
@@ -6,4 +8,20 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("regions/", views.regions, name="regions"),
+    path("regions/<str:code>/", views.region_children, name="region"),
+    path("persons/", views.person_list, name="persons"),
+    path("persons/new/", views.person_create, name="person_create"),
+    path("persons/<int:person_id>/", views.person_detail, name="person_detail"),
+    path("persons/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("households/", views.household_list, name="households"),
+    path("households/new/", views.household_create, name="household_create"),
+    path("households/<int:household_id>/", views.household_detail, name="household_detail"),
+    path("households/<int:household_id>/edit/", views.household_edit, name="household_edit"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/<int:task_id>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/progress/", views.task_progress, name="task_progress"),
+    path("modules/<slug:slug>/", views.module_unavailable, name="module"),
 ]

@@ -1,0 +1,143 @@
+"""fangkong demo: a synthetic 拜泉县 in embedded SQLite, demo users, worker and web server.
+
+Idempotent: a second run reuses the loaded county and the users (their passwords are reset
+to the printed one), so ``fangkong demo`` is also how the demo is started again.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from fangkong.core.jurisdiction import prefix_q
+from fangkong.core.models import Region, RegionLevel, User
+from fangkong.core.roles import Role
+from fangkong.core.users import create_user
+
+from .serve import granian_command
+
+DEMO_COUNTY = "230231"  # 拜泉县
+DEMO_TOWNSHIP = "230231106"  # 富强镇
+DEMO_PASSWORD = "fangkong-demo"
+
+
+def _first_below(code: str, level: str) -> str:
+    region = (
+        Region.objects.filter(prefix_q("code", [code]), level=level).order_by("code").first()
+    )
+    if region is None:
+        raise RuntimeError(f"no {level} under {code}: the demo county was not loaded")
+    return region.code
+
+
+def demo_accounts() -> list[tuple[str, str, str, str]]:
+    """(username, role, region code, display name) of the demo users."""
+    village = _first_below(DEMO_TOWNSHIP, RegionLevel.VILLAGE)
+    grid = _first_below(village, RegionLevel.GRID)
+    return [
+        ("admin", Role.ADMIN, "", "系统管理员"),
+        ("xian", Role.COUNTY_HQ, DEMO_COUNTY, "县指挥部 王主任"),
+        ("fuqiang", Role.TOWNSHIP, DEMO_TOWNSHIP, "富强镇防控办 李干事"),
+        ("cun", Role.VILLAGE_CADRE, village, "村干部 张书记"),
+        ("wangge", Role.GRID_WORKER, grid, "网格员 刘敏"),
+        ("cunyi", Role.VILLAGE_DOCTOR, village, "村医 赵大夫"),
+        ("kadian", Role.CHECKPOINT_STAFF, DEMO_TOWNSHIP, "卡点值守 孙强"),
+        ("liudiao", Role.INVESTIGATOR, DEMO_COUNTY, "流调队员 周洁"),
+        ("ducha", Role.INSPECTOR, DEMO_COUNTY, "督导组 吴刚"),
+    ]
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare and serve the demo: a synthetic county (拜泉县) in SQLite with demo users. "
+        "准备并启动演示系统。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--residents", type=int, default=50_000)
+        parser.add_argument("--seed", type=int, default=2022)
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-serve", action="store_true", help="prepare, print logins, exit")
+
+    def handle(self, *args, **options):
+        from fangkong.people.bulk_import import load_county_dir
+        from fangkong.people.models import Person
+        from fangkong.synth import generate_county
+
+        write = self.stdout.write
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Person.objects.exists():
+            out_dir = Path(settings.VAR_DIR) / f"demo-county-{options['residents']}"
+            write(f"生成合成县（{options['residents']:,} 人）… {out_dir}")
+            generate_county(
+                residents=options["residents"], seed=options["seed"], out_dir=out_dir
+            )
+            started = time.monotonic()
+
+            def progress(done: int, total: int) -> None:
+                sys.stdout.write(f"\r导入 {done:,} / {total:,} 人")
+                sys.stdout.flush()
+
+            summary = load_county_dir(out_dir, progress=progress)
+            write(f"\n导入完成：{summary}（{time.monotonic() - started:.1f} 秒）")
+        else:
+            write(f"已有 {Person.objects.count():,} 人，沿用现有数据。")
+
+        accounts = demo_accounts()
+        for username, role, code, name in accounts:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                create_user(
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    region_codes=[code] if code else [],
+                    display_name=name,
+                    check_password_strength=False,
+                )
+            else:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+        url = f"http://{options['host']}:{options['port']}/"
+        write("")
+        write("=" * 64)
+        write(f"Fangkong 演示系统 / demo: {url}")
+        write(f"密码 / password (all users): {DEMO_PASSWORD}")
+        for username, role, code, name in accounts:
+            region = Region.objects.filter(code=code).first()
+            where = region.name if region else "全部"
+            write(f"  {username:<9} {Role(role).label}（{where}） {name}")
+        write("=" * 64)
+        if options["no_serve"]:
+            return
+        self._serve(options["host"], options["port"])
+
+    def _serve(self, host: str, port: int) -> None:
+        """Run the task worker and the web server until interrupted."""
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "fangkong.cli", "worker"], stdout=subprocess.DEVNULL
+        )
+        server = subprocess.Popen(granian_command(host, port, workers=1, threads=8))
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in (server, worker):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in (server, worker):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
