@@ -111,11 +111,19 @@ def _mount_routers() -> None:
 
     from fangkong.quarantine.api import router as quarantine_router
 
-    api.add_router("", quarantine_router)
+    api.add_router("/quarantine", quarantine_router)
 
     from fangkong.testing.api import router as testing_router
 
     api.add_router("/testing", testing_router)
+
+    from fangkong.tracing.api import router as tracing_router
+
+    api.add_router("/tracing", tracing_router)
+
+    from fangkong.screening.api import router as screening_router
+
+    api.add_router("/screening", screening_router)
 
 
 _mount_routers()

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "fangkong.people",
     "fangkong.quarantine",
     "fangkong.testing",
+    "fangkong.screening",
+    "fangkong.tracing",
     "fangkong.web",
 ]
 
@@ -136,6 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_THROTTLE_MAX_FAILURES = int(os.environ.get("FANGKONG_LOGIN_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("FANGKONG_LOGIN_WINDOW_SECONDS", "900"))
 API_TOKEN_TTL_HOURS = int(os.environ.get("FANGKONG_API_TOKEN_TTL_HOURS", "720"))
+# Largest ledger file (台账) an upload may be; bigger files are refused before import.
+FANGKONG_LEDGER_MAX_BYTES = int(os.environ.get("FANGKONG_LEDGER_MAX_BYTES", 60 * 1024 * 1024))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

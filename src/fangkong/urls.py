@@ -23,5 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("quarantine/", include("fangkong.quarantine.urls")),
     path("testing/", include("fangkong.testing.urls")),
+    path("screening/", include("fangkong.screening.urls")),
+    path("tracing/", include("fangkong.tracing.urls")),
     path("", include("fangkong.web.urls")),
 ]

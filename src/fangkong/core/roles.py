@@ -58,6 +58,17 @@ class Action(models.TextChoices):
     TESTING_RESULT = "testing.result", _("Import laboratory results")
     TESTING_LISTS = "testing.lists", _("See untested and recalled persons and recall tasks")
     TESTING_POSITIVES = "testing.positives", _("See suspected cases from positive tubes")
+    SCREENING_VIEW = "screening.view", _("View stays, risk areas, policies and decisions")
+    SCREENING_EDIT = "screening.edit", _("Record stays of persons")
+    SCREENING_RULES = "screening.rules", _("Edit risk areas and publish control policies")
+    LEDGER_IMPORT = "screening.ledger_import", _("Import ledgers")
+    LEDGER_EXPORT = "screening.ledger_export", _("Export ledgers")
+    TRACING_VIEW = "tracing.view", _("View cases, contacts and chains of transmission")
+    TRACING_INVESTIGATE = "tracing.investigate", _("Record cases, events and contacts")
+    TRACING_REACH = "tracing.reach", _("Reach contacts and close tracing tasks")
+    TRACING_NOTICES = "tracing.notices", _("Handle cross-region tracing notices")
+    TRACING_MANAGE = "tracing.manage", _("Manage investigation teams, assignment and imports")
+    TRACING_EXPORT = "tracing.export", _("Export chains of transmission")
 
 
 A = Action
@@ -151,6 +162,48 @@ _TESTING: dict[Role, set[Action]] = {
 }
 
 MATRIX = {role: actions | _TESTING.get(role, set()) for role, actions in MATRIX.items()}
+
+# Screening and ledgers, one line per role:
+# - county HQ: everything, and alone edits risk areas and publishes control policies;
+# - township and village cadres keep the ledgers: record stays, import and export;
+# - grid worker and checkpoint staff record the stays they learn of at doors and gates;
+# - village doctor, investigator and inspector read decisions and stays;
+# - testing staff, supply officer and administrator: nothing.
+_S = {A.SCREENING_VIEW}
+_SCREENING: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _S | {A.SCREENING_EDIT, A.SCREENING_RULES, A.LEDGER_IMPORT, A.LEDGER_EXPORT},
+    Role.TOWNSHIP: _S | {A.SCREENING_EDIT, A.LEDGER_IMPORT, A.LEDGER_EXPORT},
+    Role.VILLAGE_CADRE: _S | {A.SCREENING_EDIT, A.LEDGER_IMPORT, A.LEDGER_EXPORT},
+    Role.GRID_WORKER: _S | {A.SCREENING_EDIT},
+    Role.CHECKPOINT_STAFF: _S | {A.SCREENING_EDIT},
+    Role.VILLAGE_DOCTOR: _S,
+    Role.INVESTIGATOR: _S,
+    Role.INSPECTOR: _S,
+}
+
+MATRIX = {role: actions | _SCREENING.get(role, set()) for role, actions in MATRIX.items()}
+
+# Contact tracing, one line per role:
+# - investigator: everything — records cases, events and contacts, reaches them, handles notices;
+# - county HQ: manages teams, assignment and line-list imports, reads and exports the chains;
+# - township and village cadres: see their people's contacts and handle notices for them;
+# - grid worker: reaches the contacts in the grid and closes the tracing tasks;
+# - inspector: reads everything, changes nothing;
+# - village doctor, checkpoint, testing, supply staff and administrator: nothing.
+_TR = {A.TRACING_VIEW}
+_TRACING: dict[Role, set[Action]] = {
+    Role.INVESTIGATOR: _TR | {
+        A.TRACING_INVESTIGATE, A.TRACING_REACH, A.TRACING_NOTICES, A.TRACING_MANAGE,
+        A.TRACING_EXPORT,
+    },
+    Role.COUNTY_HQ: _TR | {A.TRACING_MANAGE, A.TRACING_NOTICES, A.TRACING_EXPORT},
+    Role.TOWNSHIP: _TR | {A.TRACING_NOTICES},
+    Role.VILLAGE_CADRE: _TR | {A.TRACING_NOTICES},
+    Role.GRID_WORKER: _TR | {A.TRACING_REACH},
+    Role.INSPECTOR: set(_TR),
+}
+
+MATRIX = {role: actions | _TRACING.get(role, set()) for role, actions in MATRIX.items()}
 
 
 def actions_for(role: str) -> frozenset[Action]:

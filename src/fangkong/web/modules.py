@@ -47,7 +47,7 @@ MODULES = (
     Module(
         "screening",
         _("Screening and ledgers"),
-        None,
+        "screening:home",
         _("Returnee lists from several sources, reconciliation, risk areas, control policies"),
     ),
     Module(
@@ -59,7 +59,7 @@ MODULES = (
     Module(
         "tracing",
         _("Contact tracing"),
-        None,
+        "tracing:home",
         _("Cases, gatherings, close contacts and theirs, chains, cross-region notices"),
     ),
     Module(
