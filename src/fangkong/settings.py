@@ -162,6 +162,9 @@ TASKS = {
     }
 }
 
+# How often `fangkong worker` raises missed-check alerts and escalates unhandled ones.
+FANGKONG_MONITOR_INTERVAL_SECONDS = int(os.environ.get("FANGKONG_MONITOR_INTERVAL", "300"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_SECURE = _env_bool("FANGKONG_SECURE_COOKIES", False)

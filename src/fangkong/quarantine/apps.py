@@ -6,3 +6,17 @@ class QuarantineConfig(AppConfig):
     name = "fangkong.quarantine"
     label = "quarantine"
     verbose_name = _("Isolation")
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from fangkong.core import periodic
+
+        from . import services
+
+        # Missed checks and escalations are raised by the worker on a clock, not by a user.
+        periodic.register(
+            "quarantine.monitoring",
+            settings.FANGKONG_MONITOR_INTERVAL_SECONDS,
+            services.run_monitoring,
+        )
