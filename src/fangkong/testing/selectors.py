@@ -1,0 +1,431 @@
+"""Reads of nucleic-acid testing, every one bounded by the user's jurisdiction.
+
+Rounds and points are visible when their region overlaps the user's (a village cadre sees
+the county's round, and within it only the village); lists of persons go through
+:func:`fangkong.core.jurisdiction.scope` on the denormalised ``region_code``.
+
+Coverage is computed live and set-based: one ``GROUP BY`` over the target persons joined to
+their round sample, tube and exemption, grouped by the region-code prefix one level down
+(or by household inside a grid). Its definitions, which the property test checks against a
+brute-force count:
+
+- **should test**: target persons (in the round's regions and categories) minus those
+  exempted and not sampled anyway;
+- **tested**: target persons with the round's sample (attempt 0);
+- **results back**: tested persons whose tube has a result;
+- **untested**: should test minus tested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from fangkong.core import jurisdiction
+from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.core.models import Region
+from fangkong.core.roles import Action, can
+from fangkong.people.models import Person
+
+from . import planner
+from .ingest import _range_sql
+from .models import (
+    Campaign,
+    DueTest,
+    Exemption,
+    RecallEntry,
+    RecallTask,
+    Sample,
+    SamplingPoint,
+    SuspectedCase,
+    Tube,
+    UnmatchedResult,
+)
+
+LEVEL_LENGTHS = (2, 4, 6, 9, 12, 15)
+
+
+def _require(user: Any, action: Action) -> None:
+    if not can(user, action):
+        raise PermissionDenied(action)
+
+
+def _ancestors(code: str) -> list[str]:
+    return [code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
+
+
+def _overlap_q(user: Any, field: str = "region_code") -> Q:
+    """Rows whose region is inside the user's jurisdiction or contains part of it."""
+    codes = jurisdiction.user_codes(user)
+    if "" in codes:
+        return Q()
+    above = {a for code in codes for a in _ancestors(code)}
+    return jurisdiction.prefix_q(field, codes) | Q(**{f"{field}__in": sorted(above)})
+
+
+def campaigns(user: Any) -> QuerySet[Campaign]:
+    _require(user, Action.TESTING_VIEW)
+    if not jurisdiction.user_codes(user):
+        return Campaign.objects.none()
+    return Campaign.objects.filter(_overlap_q(user))
+
+
+def get_campaign(user: Any, campaign_id: int) -> Campaign:
+    campaign = campaigns(user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(campaign_id)
+    return campaign
+
+
+def points(user: Any) -> QuerySet[SamplingPoint]:
+    _require(user, Action.TESTING_VIEW)
+    if not jurisdiction.user_codes(user):
+        return SamplingPoint.objects.none()
+    return SamplingPoint.objects.filter(_overlap_q(user))
+
+
+def get_point(user: Any, point_id: int) -> SamplingPoint:
+    point = points(user).filter(pk=point_id).first()
+    if point is None:
+        raise NotFound(point_id)
+    return point
+
+
+def is_target(campaign: Campaign, person: Person) -> bool:
+    in_region = any(person.region_code.startswith(c) for c in campaign.region_codes)
+    return in_region and (not campaign.categories or person.category in campaign.categories)
+
+
+def target_persons(user: Any, campaign: Campaign, region_code: str = "") -> QuerySet[Person]:
+    """The round's target persons inside the user's jurisdiction (and ``region_code``)."""
+    people = jurisdiction.scope(Person.objects.all(), user).filter(
+        jurisdiction.prefix_q("region_code", campaign.region_codes)
+    )
+    if region_code:
+        people = people.filter(jurisdiction.prefix_q("region_code", [region_code]))
+    if campaign.categories:
+        people = people.filter(category__in=campaign.categories)
+    return people
+
+
+# -- coverage --------------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    key: str  # region code, household id, or "" (persons with no household)
+    name: str
+    target: int
+    exempt: int
+    tested: int
+    resulted: int
+
+    @property
+    def should_test(self) -> int:
+        return self.target - self.exempt
+
+    @property
+    def untested(self) -> int:
+        return self.should_test - self.tested
+
+    @property
+    def percent(self) -> int:
+        return int(self.tested * 100 / self.should_test) if self.should_test else 100
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "name": self.name, "should_test": self.should_test,
+            "tested": self.tested, "results_back": self.resulted, "untested": self.untested,
+            "exempt": self.exempt, "target": self.target,
+        }  # fmt: skip
+
+
+@dataclass
+class Coverage:
+    campaign: Campaign
+    region_code: str
+    level: str  # "region" or "household": what the rows are
+    total: CoverageRow
+    rows: list[CoverageRow]
+
+
+def _child_length(code: str) -> int | None:
+    for n in LEVEL_LENGTHS:
+        if n > len(code):
+            return n
+    return None
+
+
+def coverage(
+    user: Any, campaign: Campaign, region_code: str = "", *, by_grid: bool = False
+) -> Coverage:
+    """Coverage of ``campaign`` under ``region_code`` (default: the user's view of the round),
+    one row per child region, or per household inside a grid; ``by_grid`` gives one row per
+    grid of the whole area at once (the county's grid-by-grid table)."""
+    _require(user, Action.TESTING_VIEW)
+    codes = jurisdiction.user_codes(user)
+    if not region_code:
+        region_code = campaign.region_code
+        if not jurisdiction.covers(user, region_code):
+            # The round is wider than the user's jurisdiction: start from the user's region.
+            mine = [c for c in codes if c.startswith(campaign.region_code)]
+            if len(mine) == 1:
+                region_code = mine[0]
+    child = 15 if by_grid else _child_length(region_code)
+    if child is None or len(region_code) >= 15:
+        group, level = "p.household_id", "household"
+    else:
+        group, level = f"substr(p.region_code, 1, {int(child)})", "region"
+    where, params = [], []
+    for sql, args in (
+        _range_sql("p.region_code", tuple(codes)),
+        _range_sql("p.region_code", tuple(campaign.region_codes)),
+        _range_sql("p.region_code", (region_code,)),
+    ):
+        where.append(sql)
+        params += args
+    if campaign.categories:
+        where.append("p.category IN (" + ", ".join(["%s"] * len(campaign.categories)) + ")")
+        params += list(campaign.categories)
+    sql = f"""
+        SELECT {group} AS k, COUNT(*) AS target,
+            SUM(CASE WHEN s.id IS NULL AND e.id IS NOT NULL THEN 1 ELSE 0 END) AS exempt,
+            SUM(CASE WHEN s.id IS NOT NULL THEN 1 ELSE 0 END) AS tested,
+            SUM(CASE WHEN t.result IS NOT NULL THEN 1 ELSE 0 END) AS resulted
+        FROM people_person p
+        LEFT JOIN testing_sample s
+            ON s.person_id = p.id AND s.campaign_id = %s AND s.attempt = 0
+        LEFT JOIN testing_tube t ON t.id = s.tube_id
+        LEFT JOIN testing_exemption e ON e.person_id = p.id AND e.campaign_id = %s
+        WHERE {" AND ".join(where)}
+        GROUP BY {group}
+    """
+    if level == "region" and not campaign.categories:
+        raw = _coverage_by_parts(campaign, int(child), (codes, campaign.region_codes,
+                                                        (region_code,)))  # fmt: skip
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [campaign.pk, campaign.pk, *params])
+            raw = cursor.fetchall()
+    keys = [str(k) if k is not None else "" for k, *_ in raw]
+    if level == "region":
+        names = dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+    else:
+        from fangkong.people.models import Household
+
+        names = dict(
+            Household.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "address")
+        )
+        names = {str(k): v for k, v in names.items()}
+    rows = [
+        CoverageRow(key, names.get(key, key), int(target), int(ex or 0), int(te or 0),
+                    int(rs or 0))
+        for key, (_k, target, ex, te, rs) in zip(keys, raw, strict=True)
+    ]  # fmt: skip
+    rows.sort(key=lambda r: r.key)
+    total = CoverageRow(
+        region_code,
+        Region.objects.filter(code=region_code).values_list("name", flat=True).first() or "",
+        sum(r.target for r in rows), sum(r.exempt for r in rows),
+        sum(r.tested for r in rows), sum(r.resulted for r in rows),
+    )  # fmt: skip
+    return Coverage(campaign=campaign, region_code=region_code, level=level, total=total,
+                    rows=rows)  # fmt: skip
+
+
+def _coverage_by_parts(
+    campaign: Campaign, length: int, bounds: tuple[Sequence[str], ...]
+) -> list[tuple[str, int, int, int, int]]:
+    """Coverage of a round without a category filter, as three small aggregations.
+
+    The same figures as the person-by-person join, computed without joining the registry
+    to the samples: targets are counted from the registry alone, tested and resulted from
+    the round's tallies per region (:class:`CoverageCount`, kept by the sample and result
+    writes), exempted-and-not-sampled from the few exemptions. On a county of a million this
+    is what keeps the page live while samples stream in.
+    """
+    def ranges(column: str) -> tuple[str, list[str]]:
+        parts, params = [], []
+        for codes in bounds:
+            sql, args = _range_sql(column, tuple(codes))
+            parts.append(sql)
+            params += args
+        return " AND ".join(parts), params
+
+    counts: dict[str, list[int]] = {}
+    # Grouped by the stored code and rolled up here: a county has a few thousand codes, and
+    # grouping a million rows by the raw column is cheaper than by substr() of it.
+    queries = [
+        ("SELECT p.region_code, COUNT(*) FROM people_person p WHERE {w} GROUP BY 1",
+         "p.region_code", [], 0),
+        ("SELECT c.region_code, SUM(c.tested), SUM(c.resulted) FROM testing_coveragecount c"
+         " WHERE c.campaign_id = %s AND {w} GROUP BY 1", "c.region_code", [campaign.pk], 2),
+        ("SELECT e.region_code, COUNT(*) FROM testing_exemption e"
+         " WHERE e.campaign_id = %s AND {w} AND NOT EXISTS (SELECT 1 FROM testing_sample s"
+         " WHERE s.campaign_id = e.campaign_id AND s.person_id = e.person_id"
+         " AND s.attempt = 0) GROUP BY 1", "e.region_code", [campaign.pk], 1),
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        for template, column, first, position in queries:
+            where, params = ranges(column)
+            cursor.execute(template.format(w=where), [*first, *params])
+            for code, *values in cursor.fetchall():
+                row = counts.setdefault(code[:length], [0, 0, 0, 0])
+                for offset, value in enumerate(values):
+                    row[position + offset] += int(value)
+    return [(key, *values) for key, values in counts.items()]
+
+
+def untested(user: Any, campaign: Campaign, region_code: str = "") -> QuerySet[Person]:
+    """Target persons not sampled in the round and not exempted, by grid and household."""
+    _require(user, Action.TESTING_LISTS)
+    sampled = Sample.objects.filter(campaign=campaign, attempt=0).values("person_id")
+    exempted = Exemption.objects.filter(campaign=campaign).values("person_id")
+    return (
+        target_persons(user, campaign, region_code)
+        .exclude(pk__in=sampled)
+        .exclude(pk__in=exempted)
+        .select_related("household")
+        .order_by("region_code", "household_id", "name", "pk")
+    )
+
+
+def exemptions(user: Any, campaign: Campaign) -> QuerySet[Exemption]:
+    _require(user, Action.TESTING_LISTS)
+    return (
+        jurisdiction.scope(Exemption.objects.filter(campaign=campaign), user)
+        .select_related("person")
+        .order_by("region_code", "person__name")
+    )
+
+
+def recall_entries(user: Any, campaign: Campaign, region_code: str = "") -> QuerySet[RecallEntry]:
+    """Everyone recalled in the round, ordered by grid then name, with their tube."""
+    _require(user, Action.TESTING_LISTS)
+    entries = jurisdiction.scope(RecallEntry.objects.filter(campaign=campaign), user)
+    if region_code:
+        entries = entries.filter(jurisdiction.prefix_q("region_code", [region_code]))
+    return entries.select_related("person__household", "recall__tube").order_by(
+        "region_code", "person__name", "pk"
+    )
+
+
+def recall_tasks(user: Any) -> QuerySet[RecallTask]:
+    """A grid worker's own tasks; a cadre's the tasks of grids in their jurisdiction."""
+    _require(user, Action.TESTING_LISTS)
+    tasks = jurisdiction.scope(RecallTask.objects.all(), user)
+    if not can(user, Action.TESTING_PLAN) and can(user, Action.TESTING_LISTS):
+        from fangkong.core.roles import Role
+
+        if user.role == Role.GRID_WORKER:
+            tasks = tasks.filter(Q(assignee=user) | Q(assignee__isnull=True))
+    return tasks.select_related("campaign").order_by("status", "-created_at", "region_code")
+
+
+def suspected_cases(user: Any) -> QuerySet[SuspectedCase]:
+    """Positive single tubes: the tracing module's inbox, inside the user's jurisdiction."""
+    _require(user, Action.TESTING_POSITIVES)
+    return (
+        jurisdiction.scope(SuspectedCase.objects.all(), user)
+        .select_related("person", "tube", "campaign")
+        .order_by("-created_at")
+    )
+
+
+def unmatched_results(user: Any, campaign: Campaign) -> QuerySet[UnmatchedResult]:
+    _require(user, Action.TESTING_VIEW)
+    return UnmatchedResult.objects.filter(campaign=campaign, applied_at__isnull=True).order_by(
+        "-reported_at", "barcode"
+    )
+
+
+def due_tests(user: Any, day: dt.date) -> list[tuple[DueTest, bool]]:
+    """Scheduled tests due on ``day`` in the user's jurisdiction, with "sampled that day"."""
+    _require(user, Action.TESTING_LISTS)
+    due = list(
+        jurisdiction.scope(DueTest.objects.filter(due_on=day), user)
+        .select_related("person", "schedule")
+        .order_by("region_code", "person__name")[:2000]
+    )
+    from django.utils import timezone
+
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    done = set(
+        Sample.objects.filter(
+            person_id__in=[d.person_id for d in due],
+            sampled_at__gte=start,
+            sampled_at__lt=start + dt.timedelta(days=1),
+        ).values_list("person_id", flat=True)
+    )
+    return [(d, d.person_id in done) for d in due]
+
+
+def tube_for_scan(user: Any, campaign: Campaign, barcode: str) -> Tube | None:
+    _require(user, Action.TESTING_VIEW)
+    return Tube.objects.filter(campaign=campaign, barcode=barcode).first()
+
+
+# -- planner ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PointPlan:
+    point: SamplingPoint
+    campaign: Campaign
+    should_test: int
+    tested: int
+    sharing_points: int
+    measured_throughput: int | None
+    plan: planner.Plan
+
+
+MIN_SAMPLES_TO_MEASURE = 30
+
+
+def measured_throughput(point: SamplingPoint, campaign: Campaign) -> int | None:
+    """Samples per lane-hour actually taken at the point in this round (None: too few yet)."""
+    stamps = Sample.objects.filter(campaign=campaign, point=point).order_by("sampled_at")
+    count = stamps.count()
+    if count < MIN_SAMPLES_TO_MEASURE:
+        return None
+    first = stamps.values_list("sampled_at", flat=True).first()
+    last = stamps.reverse().values_list("sampled_at", flat=True).first()
+    hours = max((last - first).total_seconds() / 3600, 0.25)
+    return max(1, round(count / (point.lanes * hours)))
+
+
+def plan_point(
+    user: Any, point: SamplingPoint, campaign: Campaign, profile: str = "uniform"
+) -> PointPlan:
+    """Plan a point for a round: the people of its region not yet tested, shared evenly with
+    the other active points serving the same region, at the measured (or trial) speed."""
+    _require(user, Action.TESTING_VIEW)
+    cov = coverage(user, campaign, point.region_code)
+    sharing = SamplingPoint.objects.filter(region_code=point.region_code, active=True).count()
+    remaining = max(cov.total.untested, 0)
+    population = -(-remaining // max(sharing, 1))
+    measured = measured_throughput(point, campaign)
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    start = max(timezone.localtime(campaign.starts_at), now.replace(minute=0, second=0,
+                                                                    microsecond=0))
+    end = timezone.localtime(campaign.ends_at)
+    result = planner.plan(
+        population=population,
+        lanes=point.lanes,
+        throughput_per_lane_hour=measured or point.throughput_per_lane_hour,
+        window_start=min(start, end),
+        window_end=end,
+        opens_at=point.opens_at,
+        closes_at=point.closes_at,
+        profile=planner.PROFILES.get(profile, planner.UNIFORM),
+    )
+    return PointPlan(point=point, campaign=campaign, should_test=cov.total.should_test,
+                     tested=cov.total.tested, sharing_points=sharing,
+                     measured_throughput=measured, plan=result)  # fmt: skip

@@ -1,0 +1,406 @@
+"""Pages of nucleic-acid testing: rounds and live coverage, untested and recall lists, the
+sampler's phone page, lab result import, sampling points with the planner, recall tasks,
+suspected cases, and the public page where a person makes their own registration code.
+
+Thin glue: forms parse, selectors read (scoped by jurisdiction), services decide and write.
+The sampler's page is built for one-handed use on a phone: the tube stays filled, the
+scanner types the ID and presses Enter, htmx swaps only the scan panel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.core import audit, jurisdiction
+from fangkong.core.errors import ValidationFailed
+from fangkong.core.masking import present, visible_fields
+from fangkong.core.models import Region, RegionLevel
+from fangkong.core.roles import Action, can
+from fangkong.web.forms import apply_errors
+from fangkong.web.views import service_errors
+
+from . import forms, labfiles, selectors, services
+from . import tasks as background
+from .models import CampaignStatus
+
+CHANNEL = "web"
+
+
+def _permissions(user: Any) -> dict[str, bool]:
+    return {
+        "can_plan": can(user, Action.TESTING_PLAN),
+        "can_sample": can(user, Action.TESTING_SAMPLE),
+        "can_result": can(user, Action.TESTING_RESULT),
+        "can_lists": can(user, Action.TESTING_LISTS),
+        "can_positives": can(user, Action.TESTING_POSITIVES),
+    }
+
+
+def _region_choices(user: Any, levels: tuple[str, ...]) -> list[tuple[str, str]]:
+    regions = jurisdiction.scope(Region.objects.filter(level__in=levels), user, field="code")
+    return [(r.code, f"{'　' * (len(r.code) // 3 - 2)}{r.name}（{r.code}）")
+            for r in regions.order_by("code")[:3000]]  # fmt: skip
+
+
+def _region_param(request: HttpRequest) -> str:
+    region = request.GET.get("region", "")
+    return region if region.isdigit() and len(region) <= 15 else ""
+
+
+def _people(request: HttpRequest, persons: list) -> list[dict[str, Any]]:
+    """Persons as the user may see them; unmasked values shown are audited."""
+    visible = visible_fields(request.user)
+    rows = [
+        {"person": p, "id_number": present("id_number", p.id_number, visible),
+         "phone": present("phone", p.phone, visible)}
+        for p in persons
+    ]  # fmt: skip
+    if visible and rows:
+        audit.record_sensitive_reads(
+            user=request.user, object_type="person", object_ids=[p.pk for p in persons],
+            fields=visible, channel=CHANNEL, request=request,
+        )  # fmt: skip
+    return rows
+
+
+def _breadcrumbs(campaign, region_code: str) -> list[tuple[str, str]]:
+    codes = [region_code[:n] for n in (2, 4, 6, 9, 12, 15)
+             if len(campaign.region_code) <= n <= len(region_code)]  # fmt: skip
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return [(c, names.get(c, c)) for c in codes]
+
+
+# -- rounds ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    rounds = list(selectors.campaigns(user)[:100])
+    form = None
+    if can(user, Action.TESTING_PLAN):
+        regions = _region_choices(
+            user, (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE, RegionLevel.GRID)
+        )
+        form = forms.CampaignForm(request.POST or None, regions=regions)
+        if request.method == "POST" and form.is_valid():
+            try:
+                campaign = services.create_campaign(user=user, **form.cleaned_data)
+                messages.success(request, _("The round was created."))
+                return redirect("testing:campaign", campaign.pk)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+    elif request.method == "POST":
+        services.require(user, Action.TESTING_PLAN)
+    return render(request, "testing/home.html", {
+        "rounds": rounds, "form": form, **_permissions(user),
+    })  # fmt: skip
+
+
+@login_required
+@require_GET
+@service_errors
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, campaign_id)
+    cov = selectors.coverage(request.user, campaign, _region_param(request))
+    unmatched = selectors.unmatched_results(request.user, campaign).count()
+    context = {
+        "campaign": campaign, "coverage": cov, "unmatched": unmatched,
+        "statuses": CampaignStatus.choices,
+        "breadcrumbs": _breadcrumbs(campaign, cov.region_code), **_permissions(request.user),
+    }  # fmt: skip
+    template = "testing/_coverage.html" if request.htmx else "testing/campaign.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+@service_errors
+def campaign_status(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Start, pause or close a round (a closed round takes no more samples)."""
+    try:
+        services.set_campaign_status(
+            user=request.user, campaign_id=campaign_id, status=request.POST.get("status", "")
+        )
+        messages.success(request, _("The round's status was changed."))
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            messages.error(request, error.message)
+    return redirect("testing:campaign", campaign_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def untested(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    user = request.user
+    campaign = selectors.get_campaign(user, campaign_id)
+    region = _region_param(request) or request.POST.get("region", "")
+    if request.method == "POST":
+        form = forms.ExemptionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.exempt_person(user=user, campaign_id=campaign.pk, **form.cleaned_data)
+                messages.success(request, _("The exemption was recorded."))
+            except ValidationFailed as exc:
+                for error in exc.errors:
+                    messages.error(request, error.message)
+        else:
+            messages.error(request, _("Choose a reason"))
+        url = request.path + (f"?region={region}" if region.isdigit() else "")
+        return redirect(url)
+    people = selectors.untested(user, campaign, region)
+    page = Paginator(people, 100).get_page(request.GET.get("page"))
+    exempted = list(selectors.exemptions(user, campaign)[:500])
+    return render(request, "testing/untested.html", {
+        "campaign": campaign, "region": region, "page": page,
+        "rows": _people(request, list(page.object_list)),
+        "exempt_rows": [
+            {**row, "exemption": e}
+            for e, row in zip(exempted, _people(request, [e.person for e in exempted]), strict=True)
+        ],
+        "form": forms.ExemptionForm(), **_permissions(user),
+    })  # fmt: skip
+
+
+# -- the sampler's phone page ----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def sample(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    user = request.user
+    services.require(user, Action.TESTING_SAMPLE)
+    campaign = selectors.get_campaign(user, campaign_id)
+    last = request.session.get("testing_scan", {})
+    recorded = None
+    if request.method == "POST":
+        form = forms.ScanForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                recorded = services.record_scan(user=user, campaign_id=campaign.pk, **data)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            request.session["testing_scan"] = {"tube": data["tube"].upper(),
+                                               "capacity": data["capacity"]}
+        if recorded is not None:
+            tube = recorded.tube
+            # The next scan goes into the same tube until it is full.
+            initial = {"capacity": tube.capacity,
+                       "tube": "" if tube.sample_count >= tube.capacity else tube.barcode}
+            form = forms.ScanForm(initial=initial)
+    else:
+        form = forms.ScanForm(initial={"tube": last.get("tube", ""),
+                                       "capacity": last.get("capacity", campaign.pool_size)})
+    barcode = (form.data.get("tube") or form.initial.get("tube") or "").strip().upper()
+    tube = recorded.tube if recorded else (
+        selectors.tube_for_scan(user, campaign, barcode) if barcode else None
+    )
+    context = {"campaign": campaign, "form": form, "recorded": recorded, "tube": tube}
+    template = "testing/_scan.html" if request.htmx else "testing/sample.html"
+    return render(request, template, context)
+
+
+# -- results and recalls ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def results(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    user = request.user
+    services.require(user, Action.TESTING_RESULT)
+    campaign = selectors.get_campaign(user, campaign_id)
+    report = None
+    form = forms.ResultFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > 50 * 1024 * 1024:
+                raise labfiles.LabFileError(_("The file is larger than 50 MB"))
+            if upload.size > background.BACKGROUND_BYTES:
+                return _import_in_background(request, campaign, upload)
+            parsed = labfiles.parse(upload.name, upload.read())
+            report = services.record_results(
+                user=user, campaign_id=campaign.pk, results=parsed.results,
+                source=upload.name[:200], errors=parsed.errors,
+            )  # fmt: skip
+        except labfiles.LabFileError as exc:
+            form.add_error("file", str(exc))
+    unmatched = list(selectors.unmatched_results(user, campaign)[:500])
+    return render(request, "testing/results.html", {
+        "campaign": campaign, "form": form, "report": report, "unmatched": unmatched,
+    })  # fmt: skip
+
+
+def _import_in_background(request: HttpRequest, campaign, upload) -> HttpResponse:
+    """Save a large lab file and import it in the worker; the task page shows progress."""
+    import uuid
+
+    from django.conf import settings
+
+    from fangkong.core.models import TaskRecord
+
+    folder = settings.MEDIA_ROOT / "testing-results"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".xlsx" if upload.name.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    record = TaskRecord.objects.create(
+        kind="testing.results", title=_("Import results: %(name)s") % {"name": upload.name[:150]},
+        created_by=request.user,
+    )  # fmt: skip
+    result = background.import_results_file.enqueue(
+        record_id=record.pk, campaign_id=campaign.pk, user_id=request.user.pk, path=str(path)
+    )
+    record.task_result_id = str(result.id)[:64]
+    record.save(update_fields=["task_result_id"])
+    messages.info(request, _("The file is large: it is imported in the background."))
+    return redirect("web:task_detail", record.pk)
+
+
+@login_required
+@require_GET
+@service_errors
+def recalls(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, campaign_id)
+    entries = list(selectors.recall_entries(request.user, campaign, _region_param(request))[:5000])
+    rows = _people(request, [e.person for e in entries])
+    names = dict(
+        Region.objects.filter(code__in={e.region_code for e in entries}).values_list("code", "name")
+    )
+    grids: dict[str, dict[str, Any]] = {}
+    for entry, row in zip(entries, rows, strict=True):
+        grid = grids.setdefault(entry.region_code, {
+            "code": entry.region_code, "name": names.get(entry.region_code, entry.region_code),
+            "rows": [],
+        })  # fmt: skip
+        grid["rows"].append({**row, "entry": entry})
+    return render(request, "testing/recalls.html", {
+        "campaign": campaign, "grids": list(grids.values()), "count": len(entries),
+    })  # fmt: skip
+
+
+@login_required
+@require_GET
+@service_errors
+def tasks(request: HttpRequest) -> HttpResponse:
+    items = list(selectors.recall_tasks(request.user)[:500])
+    names = dict(
+        Region.objects.filter(code__in={t.region_code for t in items}).values_list("code", "name")
+    )
+    return render(request, "testing/tasks.html", {
+        "tasks": [(t, names.get(t.region_code, t.region_code)) for t in items],
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+@service_errors
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    services.complete_recall_task(user=request.user, task_id=task_id)
+    messages.success(request, _("The recall task is done."))
+    return redirect("testing:tasks")
+
+
+@login_required
+@require_GET
+@service_errors
+def suspected(request: HttpRequest) -> HttpResponse:
+    cases = list(selectors.suspected_cases(request.user)[:500])
+    rows = _people(request, [c.person for c in cases])
+    return render(request, "testing/suspected.html", {
+        "rows": [{**row, "case": case} for case, row in zip(cases, rows, strict=True)],
+    })  # fmt: skip
+
+
+# -- sampling points -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def points(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = None
+    if can(user, Action.TESTING_PLAN):
+        regions = _region_choices(user, (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE,
+                                         RegionLevel.GRID))  # fmt: skip
+        form = forms.PointForm(request.POST or None, regions=regions)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.create_point(user=user, **form.cleaned_data)
+                messages.success(request, _("The sampling point was created."))
+                return redirect("testing:points")
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+    elif request.method == "POST":
+        services.require(user, Action.TESTING_PLAN)
+    rounds = list(selectors.campaigns(user)[:50])
+    return render(request, "testing/points.html", {
+        "points": list(selectors.points(user)[:500]), "form": form, "rounds": rounds,
+        **_permissions(user),
+    })  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def point_plan(request: HttpRequest, point_id: int) -> HttpResponse:
+    user = request.user
+    point = selectors.get_point(user, point_id)
+    rounds = list(selectors.campaigns(user)[:50])
+    if request.method == "POST":
+        form = forms.LanesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_point(
+                    user=user, point_id=point.pk, lanes=form.cleaned_data["lanes"]
+                )
+                messages.success(request, _("The lanes were changed."))
+            except ValidationFailed as exc:
+                for error in exc.errors:
+                    messages.error(request, error.message)
+        return redirect(request.get_full_path())
+    campaign_id = request.GET.get("campaign", "")
+    campaign = (
+        selectors.get_campaign(user, int(campaign_id))
+        if campaign_id.isdigit() and len(campaign_id) < 18
+        else (rounds[0] if rounds else None)
+    )
+    profile = request.GET.get("profile", "uniform")
+    result = selectors.plan_point(user, point, campaign, profile) if campaign else None
+    return render(request, "testing/plan.html", {
+        "point": point, "campaign": campaign, "rounds": rounds, "result": result,
+        "profile": profile, "lanes_form": forms.LanesForm(initial={"lanes": point.lanes}),
+        **_permissions(user),
+    })  # fmt: skip
+
+
+# -- public: a person's own registration code ------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = forms.RegistrationForm(request.POST or None)
+    code = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            code = services.issue_registration_code(**form.cleaned_data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+    return render(request, "testing/register.html", {"form": form, "code": code})
