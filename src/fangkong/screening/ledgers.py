@@ -1,0 +1,751 @@
+"""Ledgers (台账) in and out as Excel: templates, validated imports, error reports, exports.
+
+Three ledgers: arrivals/returnees (返乡人员), people living elsewhere (在外人员) and residents
+(常住人口). For each there is an .xlsx template (Chinese headers, drop-down lists, an
+instructions sheet); an upload is stored, hashed and imported by the worker.
+
+The rules an import keeps, and why:
+
+- **Every row is validated** — names, GB 11643 ID numbers (the registry's fast validator;
+  15-digit numbers are refused with a request for the 18-digit one), sex and birth date
+  agreeing with the ID number, phones, village/grid codes inside the uploader's
+  jurisdiction, dates (typed as text in any common form; not in the future where the past
+  is meant), choice lists, duplicate rows — and each error names the row as Excel numbers
+  it, the column header, the value and a Chinese sentence. The report is downloadable as
+  .xlsx.
+- **The cadre chooses the mode**: "all or nothing" stores nothing when a row fails; "valid
+  rows" stores the valid rows and returns the rest in the report.
+- **Atomic and idempotent**: one transaction per import, and every stored row is recorded
+  by file hash and row number (:class:`LedgerRow`), so if the worker dies nothing is half
+  imported, and re-importing the same file (or the fixed file with more rows) stores only
+  rows not stored before.
+- Persons are matched by ID number (inside the jurisdiction; a number registered in another
+  jurisdiction is refused rather than revealed) or, without one, by name and phone in the
+  same village; otherwise they are registered with the ledger as their source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from fangkong.core import audit, idnumbers, jurisdiction, names, phones
+from fangkong.core.errors import FieldError, NotFound, ValidationFailed
+from fangkong.core.masking import present, visible_fields
+from fangkong.core.models import AuditEvent, Region, RegionLevel, TaskRecord
+from fangkong.core.roles import Action, can
+from fangkong.people.bulk_import import FastIdValidator
+from fangkong.people.models import Household, Person, PersonCategory, Source
+
+from .models import (
+    ImportMode,
+    LedgerImport,
+    LedgerKind,
+    LedgerRow,
+    PersonElsewhere,
+    Stay,
+    Urgency,
+)
+from .services import parse_date, require
+from .sheets import SheetError, read
+
+SEX_WORDS = {"男": "M", "女": "F"}
+TYPE_WORDS = {
+    "在外定居": "settled",
+    "返乡过节": "holiday",
+    "学生": "student",
+    "务工人员": "migrant",
+}
+URGENCY_WORDS = {"低": "low", "中": "mid", "高": "high"}
+SOURCE_WORDS = {"村级上报": Source.VILLAGE, "公安推送": Source.POLICE,
+                "主动申报": Source.SELF_REPORT, "卡点登记": Source.CHECKPOINT,
+                "群众举报": Source.TIP_OFF}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    required: bool = False
+    kind: str = "text"  # text, date, past_date, choice
+    choices: tuple[str, ...] = ()
+    note: str = ""
+
+
+_PERSON = (
+    Column("姓名", "name", True, note="与身份证一致"),
+    Column("身份证号", "id_number", note="18位；请将单元格设为“文本”，以免末位变成0"),
+    Column("性别", "sex", kind="choice", choices=("男", "女")),
+    Column("出生日期", "birth_date", kind="past_date", note="如 1985-03-14"),
+    Column("手机号", "phone", note="11位手机号或带区号的座机"),
+    Column("村组代码", "region_code", True, note="本人所属村（社区）或组的12位以上区划代码"),
+)
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    LedgerKind.ARRIVALS: (
+        *_PERSON,
+        Column("从何地来", "place", True, note="如 湖北省武汉市江汉区"),
+        Column("来源地代码", "place_code", note="来源地区划代码，可不填"),
+        Column("在该地起始日期", "arrived", kind="past_date"),
+        Column("离开该地日期", "left", True, kind="past_date"),
+        Column("交通方式及车次", "transport", note="如 G1234次列车"),
+    ),
+    LedgerKind.ELSEWHERE: (
+        *_PERSON,
+        Column("在外类型", "kind", True, "choice", tuple(TYPE_WORDS)),
+        Column("现居城市", "current_city", True),
+        Column("现居地代码", "current_code", note="现居地区划代码，可不填"),
+        Column("计划返乡日期", "return_date", kind="date"),
+        Column("返乡迫切程度", "urgency", True, "choice", tuple(URGENCY_WORDS)),
+        Column("最近联系日期", "last_contact", kind="past_date"),
+    ),
+    LedgerKind.RESIDENTS: (*_PERSON, Column("住址", "address", True)),
+}
+TITLES = {LedgerKind.ARRIVALS: "返乡人员台账", LedgerKind.ELSEWHERE: "在外人员台账",
+          LedgerKind.RESIDENTS: "常住人口台账"}  # fmt: skip
+TEMPLATE_ROWS = 2000  # rows that carry the drop-down lists
+
+
+def ledger_dir() -> Path:
+    path = Path(getattr(settings, "FANGKONG_LEDGER_DIR", settings.VAR_DIR / "ledgers"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- templates
+
+
+def template(kind: str) -> bytes:
+    """The .xlsx template of a ledger: headers, drop-down lists, an instructions sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    columns = COLUMNS[kind]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = TITLES[kind]
+    bold = Font(bold=True)
+    must = PatternFill("solid", fgColor="FFF2CC")
+    for index, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell.font = bold
+        if column.required:
+            cell.fill = must
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 4)
+        area = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
+        if column.kind == "choice":
+            rule = DataValidation(
+                type="list",
+                formula1='"' + ",".join(column.choices) + '"',
+                allow_blank=not column.required,
+                showErrorMessage=True,
+                errorTitle="请从下拉列表选择",
+                error="只能填写：" + "、".join(column.choices),
+            )
+            rule.add(area)
+            sheet.add_data_validation(rule)
+        elif column.key in ("id_number", "phone", "region_code", "place_code", "current_code"):
+            for row in range(2, TEMPLATE_ROWS + 2):
+                sheet.cell(row=row, column=index).number_format = "@"  # text: keeps digits
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 70
+    notes.append([f"{TITLES[kind]} 填写说明"])
+    notes.append(["1. 只在第一个工作表填写；第一行表头不要修改、删除或调换顺序。"])
+    notes.append(["2. 黄色表头为必填列。不要合并单元格，不要使用公式（请“选择性粘贴—数值”）。"])
+    notes.append(["3. 日期写成 2022-01-03、2022/1/3 或 2022年1月3日。"])
+    notes.append(["4. 身份证号为18位；旧的15位号码请换成18位。"])
+    notes.append(["5. 导入时可选择“有错误则全部不导入”或“导入正确的行，退回错误行”；"
+                  "同一文件重复导入不会重复登记。"])  # fmt: skip
+    notes.append([])
+    notes.append(["列名", "是否必填", "说明"])
+    for column in columns:
+        explained = column.note or ("可选：" + "、".join(column.choices) if column.choices else "")
+        notes.append([column.header, "必填" if column.required else "", explained])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- upload
+
+
+def upload(
+    *, user: Any, kind: str, mode: str, source: str, file_name: str, chunks: Any
+) -> LedgerImport:
+    """Store an uploaded ledger and queue its import; returns the import record.
+
+    The file is stored under its SHA-256, so the same file uploaded twice is one file and
+    its rows are recognised as already imported.
+    """
+    require(user, Action.LEDGER_IMPORT)
+    errors = []
+    if kind not in LedgerKind.values:
+        errors.append(FieldError("kind", "未知的台账类型"))
+    if mode not in ImportMode.values:
+        errors.append(FieldError("mode", "请选择导入方式"))
+    if source not in Source.values:
+        errors.append(FieldError("source", "未知的信息来源"))
+    if errors:
+        raise ValidationFailed(errors)
+    from .sheets import max_bytes
+
+    digest = hashlib.sha256()
+    folder = ledger_dir()
+    temporary = folder / f"upload-{timezone.now():%Y%m%d%H%M%S%f}"
+    size = 0
+    with temporary.open("wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes():
+                out.close()
+                temporary.unlink()
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "file",
+                            f"文件过大，上限为 {max_bytes() / 1048576:.0f} MB；请拆分后分批导入",
+                        )
+                    ]
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    file_hash = digest.hexdigest()
+    suffix = Path(file_name).suffix.lower()[:6]
+    stored = folder / f"{file_hash}{suffix}"
+    temporary.replace(stored)
+    record = TaskRecord.objects.create(kind="screening.ledger_import",
+                                       title=f"导入{TITLES[kind]}：{file_name}"[:200],
+                                       created_by=user)  # fmt: skip
+    ledger = LedgerImport.objects.create(
+        kind=kind,
+        mode=mode,
+        source=source,
+        file_name=file_name[:200],
+        file_hash=file_hash,
+        path=str(stored),
+        task=record,
+        created_by=user,
+    )
+    from .tasks import ledger_import_task
+
+    result = ledger_import_task.enqueue(record.pk, ledger.pk)
+    TaskRecord.objects.filter(pk=record.pk, task_result_id="").update(
+        task_result_id=str(result.id)[:64]
+    )
+    ledger.refresh_from_db()
+    return ledger
+
+
+def get_import(user: Any, import_id: int) -> LedgerImport:
+    """An import the user may see: their own, or any for those who follow every task."""
+    require(user, Action.LEDGER_IMPORT)
+    found = LedgerImport.objects.filter(pk=import_id).select_related("task").first()
+    if found is None:
+        raise NotFound(import_id)
+    if found.created_by_id != user.pk and not can(user, Action.TASK_VIEW_ALL):
+        raise NotFound(import_id)
+    return found
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Row:
+    __slots__ = ("number", "person_id", "region_code", "values")
+
+    def __init__(self, number: int, values: dict[str, Any]) -> None:
+        self.number = number
+        self.values = values
+        self.person_id: int | None = None
+        self.region_code = values.get("region_code", "")
+
+
+class _Validator:
+    def __init__(self, user: Any, kind: str, today: dt.date) -> None:
+        self.user = user
+        self.kind = kind
+        self.today = today
+        self.ids = FastIdValidator(today)
+        self.columns = COLUMNS[kind]
+        self.regions = set(
+            jurisdiction.scope(Region.objects.filter(
+                level__in=(RegionLevel.VILLAGE, RegionLevel.GRID)), user, field="code")
+            .values_list("code", flat=True))  # fmt: skip
+        self.seen: dict[str, int] = {}
+        self.errors: list[dict[str, Any]] = []
+
+    def error(self, number: int, column: Column | str, value: str, message: str) -> None:
+        header = column.header if isinstance(column, Column) else column
+        self.errors.append(
+            {"row": number, "column": header, "value": value[:200], "message": message}
+        )
+
+    def row(self, number: int, cells: dict[str, str]) -> _Row | None:
+        before = len(self.errors)
+        values: dict[str, Any] = {}
+        for column in self.columns:
+            text = cells.get(column.header, "")
+            if "\x00" in text:
+                self.error(number, column, text.replace("\x00", ""), "含有不可见的控制字符")
+                continue
+            if not text:
+                if column.required:
+                    self.error(number, column, "", f"“{column.header}”为必填项")
+                values[column.key] = None
+                continue
+            if len(text) > 100 and column.key != "address":
+                self.error(number, column, text, "内容过长（最多100个字）")
+                continue
+            if column.kind in ("date", "past_date"):
+                try:
+                    when = parse_date(text[:10] if text[:4].isdigit() and len(text) >= 19 else text)
+                except (ValueError, TypeError):
+                    self.error(number, column, text, "不是有效日期，请写成 2022-01-03")
+                    continue
+                if column.kind == "past_date" and when > self.today:
+                    self.error(number, column, text, "日期晚于今天")
+                    continue
+                values[column.key] = when
+            elif column.kind == "choice":
+                if text not in column.choices:
+                    self.error(number, column, text, "只能填写：" + "、".join(column.choices))
+                    continue
+                values[column.key] = text
+            else:
+                values[column.key] = text
+        self._person(number, values)
+        self._specific(number, values)
+        if len(self.errors) > before:
+            return None
+        return _Row(number, values)
+
+    def _col(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+    def _person(self, number: int, v: dict[str, Any]) -> None:
+        if v.get("name"):
+            v["name"] = names.clean(v["name"])
+            if len(v["name"]) > 64:
+                self.error(number, self._col("name"), v["name"], "姓名过长")
+        raw_id = v.get("id_number")
+        if self.kind == LedgerKind.RESIDENTS and not raw_id:
+            self.error(number, self._col("id_number"), "", "常住人口台账必须填写身份证号")
+        if raw_id:
+            try:
+                info = idnumbers.parse(raw_id, allow_legacy=False, today=self.today)
+            except idnumbers.IdNumberError as exc:
+                self.error(number, self._col("id_number"), raw_id, exc.message)
+            else:
+                v["id_number"] = info.number
+                sex = SEX_WORDS.get(v.get("sex") or "")
+                if sex and sex != info.sex:
+                    self.error(number, self._col("sex"), v["sex"], "性别与身份证号不符")
+                if v.get("birth_date") and v["birth_date"] != info.birth_date:
+                    self.error(
+                        number,
+                        self._col("birth_date"),
+                        str(v["birth_date"]),
+                        "出生日期与身份证号不符",
+                    )
+                v["sex"], v["birth_date"] = info.sex, info.birth_date
+                key = info.number
+                if key in self.seen:
+                    self.error(
+                        number, self._col("id_number"), raw_id, f"与第{self.seen[key]}行重复"
+                    )
+                else:
+                    self.seen[key] = number
+        else:
+            v["sex"] = SEX_WORDS.get(v.get("sex") or "", "")
+            key = f"{v.get('name')}|{v.get('phone')}"
+            if v.get("name") and v.get("phone"):
+                if key in self.seen:
+                    self.error(
+                        number,
+                        self._col("name"),
+                        v["name"],
+                        f"与第{self.seen[key]}行重复（姓名和手机号相同）",
+                    )
+                else:
+                    self.seen[key] = number
+        if v.get("phone"):
+            try:
+                v["phone"] = phones.normalize(v["phone"])
+            except phones.PhoneError as exc:
+                self.error(number, self._col("phone"), v["phone"], exc.message)
+        elif self.kind == LedgerKind.ARRIVALS:
+            self.error(number, self._col("phone"), "", "返乡人员须填写手机号，便于联系")
+        code = v.get("region_code")
+        if code and code not in self.regions:
+            self.error(number, self._col("region_code"), code, "不是您辖区内的村（社区）或组代码")
+
+    def _specific(self, number: int, v: dict[str, Any]) -> None:
+        for key in ("place_code", "current_code"):
+            code = v.get(key)
+            if code and (not code.isdigit() or len(code) not in (2, 4, 6, 9, 12)):
+                self.error(number, self._col(key), code, "区划代码应为2、4、6、9或12位数字")
+        if v.get("arrived") and v.get("left") and v["arrived"] > v["left"]:
+            self.error(number, self._col("left"), str(v["left"]), "离开日期早于起始日期")
+
+
+@dataclass
+class Parsed:
+    rows: list[_Row]
+    errors: list[dict[str, Any]]
+    total: int
+
+
+def validate_file(
+    *,
+    user: Any,
+    kind: str,
+    path: Path,
+    file_name: str,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Parsed:
+    """Read and validate a ledger file; file-level faults are one error on row 0."""
+    try:
+        table = read(path, file_name)
+    except SheetError as exc:
+        return Parsed([], [{"row": 0, "column": "", "value": file_name, "message": exc.message}], 0)
+    expected = [c.header for c in COLUMNS[kind]]
+    missing = [h for h in expected if h not in table.headers]
+    unknown = [h for h in table.headers if h and h not in expected]
+    if missing:
+        message = "缺少列：" + "、".join(missing)
+        if unknown:
+            message += "；不认识的列：" + "、".join(unknown)
+        message += f"。请使用“{TITLES[kind]}”模板"
+        return Parsed(
+            [],
+            [{"row": 1, "column": "", "value": "、".join(table.headers)[:200], "message": message}],
+            0,
+        )
+    index = {h: table.headers.index(h) for h in expected}
+    validator = _Validator(user, kind, today or timezone.localdate())
+    rows: list[_Row] = []
+    count = 0
+    for number, cells in table.rows:
+        count += 1
+        row = validator.row(number, {h: cells[i] for h, i in index.items()})
+        if row is not None:
+            rows.append(row)
+        if progress is not None and count % 2000 == 0:
+            progress(count, max(table.total, count))
+    if count == 0:
+        validator.errors.append(
+            {"row": 2, "column": "", "value": "", "message": "表格中没有数据行"}
+        )
+    return Parsed(rows, validator.errors, count)
+
+
+# ---------------------------------------------------------------- import
+
+
+def run_import(
+    *,
+    import_id: int,
+    progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
+) -> LedgerImport:
+    """Validate and store one uploaded ledger (the worker's side of :func:`upload`)."""
+    ledger = LedgerImport.objects.select_related("created_by").get(pk=import_id)
+    user = ledger.created_by
+    parsed = validate_file(
+        user=user,
+        kind=ledger.kind,
+        path=Path(ledger.path),
+        file_name=ledger.file_name,
+        today=today,
+        progress=progress,
+    )
+    _refuse_foreign_ids(user, parsed)
+    ledger.rows_total = parsed.total
+    ledger.errors = parsed.errors[:5000]
+    ledger.rows_rejected = len({e["row"] for e in parsed.errors})
+    fatal = parsed.total == 0 or any(e["row"] in (0, 1) for e in parsed.errors)
+    if fatal or (parsed.errors and ledger.mode == ImportMode.ALL_OR_NOTHING):
+        ledger.status = LedgerImport.Status.REJECTED
+        ledger.message = (
+            parsed.errors[0]["message"]
+            if fatal
+            else f"共 {parsed.total:,} 行，{ledger.rows_rejected:,} 行有错误；"
+            "按“有错误则全部不导入”方式，未导入任何数据"
+        )[:500]
+        ledger.save()
+        return ledger
+    with transaction.atomic():
+        done = set(LedgerRow.objects.filter(file_hash=ledger.file_hash)
+                   .values_list("row", flat=True))  # fmt: skip
+        fresh = [r for r in parsed.rows if r.number not in done]
+        _store(ledger, user, fresh)
+        ledger.rows_imported = len(fresh)
+        ledger.rows_existing = len(parsed.rows) - len(fresh)
+        ledger.status = LedgerImport.Status.DONE
+        ledger.message = (f"导入 {len(fresh):,} 行；此前已导入跳过 {ledger.rows_existing:,} 行；"
+                          f"错误退回 {ledger.rows_rejected:,} 行")[:500]  # fmt: skip
+        ledger.save()
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.IMPORT,
+            object_type="ledger",
+            object_id=ledger.pk,
+            channel="task",
+            detail=ledger.message,
+        )
+    return ledger
+
+
+def _refuse_foreign_ids(user: Any, parsed: Parsed) -> None:
+    """Rows whose ID number is registered outside the user's jurisdiction become row errors:
+    the person is not moved, and whose village holds them is not revealed."""
+    numbers = {r.values["id_number"]: r for r in parsed.rows if r.values.get("id_number")}
+    if not numbers:
+        return
+    inside = jurisdiction.prefix_q("region_code", jurisdiction.user_codes(user))
+    foreign = set(Person.objects.filter(id_number__in=list(numbers)).exclude(inside)
+                  .values_list("id_number", flat=True))  # fmt: skip
+    if not foreign:
+        return
+    for number in foreign:
+        row = numbers[number]
+        parsed.errors.append({"row": row.number, "column": "身份证号", "value": number,
+                              "message": "该身份证号已在其他辖区登记，请联系上级核实"})
+    parsed.rows = [r for r in parsed.rows if r.values.get("id_number") not in foreign]
+    parsed.errors.sort(key=lambda e: e["row"])
+
+
+def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
+    source = ledger.source
+    now = timezone.now()
+    by_id = {
+        p.id_number: p
+        for p in Person.objects.filter(
+            id_number__in=[r.values["id_number"] for r in rows if r.values.get("id_number")]
+        )
+    }
+    category = {
+        LedgerKind.ARRIVALS: PersonCategory.RETURNEE,
+        LedgerKind.ELSEWHERE: PersonCategory.ELSEWHERE,
+    }.get(ledger.kind, PersonCategory.RESIDENT)
+    new: list[tuple[_Row, Person]] = []
+    for row in rows:
+        v = row.values
+        person = by_id.get(v.get("id_number")) if v.get("id_number") else None
+        if person is None and not v.get("id_number") and v.get("phone"):
+            person = Person.objects.filter(
+                region_code=v["region_code"], name=v["name"], phone=v["phone"]
+            ).first()
+        if person is not None:  # inside the jurisdiction: _refuse_foreign_ids ran first
+            row.person_id, row.region_code = person.pk, person.region_code
+            continue
+        pinyin, initials = names.keys(v["name"])
+        household = None
+        if ledger.kind == LedgerKind.RESIDENTS:
+            household, _ = Household.objects.get_or_create(
+                region_id=v["region_code"], address=v["address"][:200]
+            )
+        new.append(
+            (
+                row,
+                Person(
+                    id_number=v.get("id_number") or None,
+                    name=v["name"],
+                    name_pinyin=pinyin,
+                    name_initials=initials,
+                    sex=v.get("sex") or "",
+                    birth_date=v.get("birth_date"),
+                    phone=v.get("phone") or "",
+                    region_code=v["region_code"],
+                    household=household,
+                    category=category,
+                    source=source,
+                    source_file=ledger.file_name[:200],
+                    source_row=row.number,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+        )
+    created = Person.objects.bulk_create([p for _r, p in new], batch_size=2000)
+    for (row, _p), person in zip(new, created, strict=True):
+        row.person_id, row.region_code = person.pk, person.region_code
+    if ledger.kind == LedgerKind.ARRIVALS:
+        Stay.objects.bulk_create([Stay(
+            person_id=r.person_id, region_code=r.region_code, place=r.values["place"],
+            place_code=r.values.get("place_code") or "",
+            arrived=r.values.get("arrived") or r.values["left"], left=r.values["left"],
+            transport=r.values.get("transport") or "", source=source,
+            source_file=ledger.file_name[:200], source_row=r.number, created_by=user)
+            for r in rows], batch_size=2000)  # fmt: skip
+    elif ledger.kind == LedgerKind.ELSEWHERE:
+        for r in rows:
+            v = r.values
+            PersonElsewhere.objects.update_or_create(person_id=r.person_id, defaults={
+                "region_code": r.region_code, "kind": TYPE_WORDS[v["kind"]],
+                "current_city": v["current_city"], "current_code": v.get("current_code") or "",
+                "return_date": v.get("return_date"), "urgency": URGENCY_WORDS[v["urgency"]],
+                "last_contact": v.get("last_contact"), "updated_at": now})  # fmt: skip
+    LedgerRow.objects.bulk_create([LedgerRow(
+        file_hash=ledger.file_hash, row=r.number, kind=ledger.kind, person_id=r.person_id,
+        region_code=r.region_code) for r in rows], batch_size=5000)  # fmt: skip
+
+
+# ---------------------------------------------------------------- reports and exports
+
+
+def error_report(ledger: LedgerImport) -> bytes:
+    """The import's errors as .xlsx: row, column, value, message (in Chinese)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet("错误报告")
+    bold = book.add_format({"bold": True})
+    sheet.write_row(0, 0, ["行号", "列", "填写内容", "错误说明"], bold)
+    for i, error in enumerate(ledger.errors, start=1):
+        sheet.write_number(i, 0, error["row"])
+        sheet.write_string(i, 1, error["column"])
+        sheet.write_string(i, 2, error["value"])
+        sheet.write_string(i, 3, error["message"])
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 2, 20)
+    sheet.set_column(3, 3, 60)
+    book.close()
+    return out.getvalue()
+
+
+EXPORT_HEADERS = {
+    LedgerKind.ARRIVALS: ["姓名", "身份证号", "手机号", "村组代码", "从何地来", "来源地代码",
+                          "在该地起始日期", "离开该地日期", "交通方式及车次", "信息来源"],
+    LedgerKind.ELSEWHERE: ["姓名", "身份证号", "手机号", "村组代码", "在外类型", "现居城市",
+                           "计划返乡日期", "返乡迫切程度", "最近联系日期"],
+    LedgerKind.RESIDENTS: ["姓名", "身份证号", "手机号", "村组代码", "性别", "出生日期", "住址"],
+}  # fmt: skip
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def export(
+    *,
+    user: Any,
+    kind: str,
+    region_code: str | None = None,
+    urgency: str | None = None,
+    since: dt.date | None = None,
+    channel: str = "api",
+) -> bytes:
+    """A filtered ledger as .xlsx, ID numbers and phones masked unless the role may see them.
+
+    Only rows inside the user's jurisdiction are written; the export is audited with the
+    count and the unmasked fields, as one event.
+    """
+    import xlsxwriter
+
+    require(user, Action.LEDGER_EXPORT)
+    if kind not in LedgerKind.values:
+        raise NotFound(kind)
+    visible = visible_fields(user)
+    source_words = dict(Source.choices)
+    type_words = {v: k for k, v in TYPE_WORDS.items()}
+    urgency_words = {v: k for k, v in URGENCY_WORDS.items()}
+    region_q = jurisdiction.prefix_q("region_code", [region_code]) if region_code else None
+
+    def person_cells(p: Person) -> list[str]:
+        return [
+            p.name,
+            present("id_number", p.id_number, visible),
+            present("phone", p.phone, visible),
+            p.region_code,
+        ]
+
+    rows: Any
+    if kind == LedgerKind.ARRIVALS:
+        stays = jurisdiction.scope(Stay.objects.select_related("person"), user)
+        if since:
+            stays = stays.filter(left__gte=since)
+        if region_q is not None:
+            stays = stays.filter(region_q)
+        rows = (
+            [*person_cells(s.person), s.place, s.place_code, _date(s.arrived), _date(s.left),
+             s.transport, str(source_words.get(s.source, s.source))]
+            for s in stays.order_by("-left", "id").iterator(chunk_size=5000)
+        )  # fmt: skip
+    elif kind == LedgerKind.ELSEWHERE:
+        away = jurisdiction.scope(PersonElsewhere.objects.select_related("person"), user)
+        if urgency:
+            away = away.filter(urgency=urgency)
+        if region_q is not None:
+            away = away.filter(region_q)
+        rows = (
+            [*person_cells(e.person), type_words[e.kind], e.current_city,
+             _date(e.return_date), urgency_words[e.urgency], _date(e.last_contact)]
+            for e in away.order_by("region_code", "id").iterator(chunk_size=5000)
+        )  # fmt: skip
+    else:
+        people = jurisdiction.scope(Person.objects.select_related("household"), user)
+        if region_q is not None:
+            people = people.filter(region_q)
+        rows = (
+            [*person_cells(p), {"M": "男", "F": "女"}.get(p.sex, ""), _date(p.birth_date),
+             p.household.address if p.household else ""]
+            for p in people.order_by("region_code", "id").iterator(chunk_size=5000)
+        )  # fmt: skip
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    sheet = book.add_worksheet(TITLES[kind])
+    sheet.write_row(0, 0, EXPORT_HEADERS[kind], book.add_format({"bold": True}))
+    count = 0
+    for count, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            sheet.write_string(count, col, value or "")
+    book.close()
+    audit.record(
+        user=user,
+        kind=AuditEvent.Kind.EXPORT,
+        object_type="ledger",
+        channel=channel,
+        fields=visible,
+        detail=f"{TITLES[kind]} {count} 行",
+    )
+    return out.getvalue()
+
+
+def urgent_from_risk_areas(user: Any, *, since: dt.date) -> list[PersonElsewhere]:
+    """High-urgency people living elsewhere whose current place became a risk area since
+    ``since`` — the ones to call and persuade to stay where they are."""
+    from .models import RiskArea
+
+    require(user, Action.SCREENING_VIEW)
+    areas = list(
+        RiskArea.objects.filter(valid_from__gte=since).exclude(valid_to__lt=timezone.localdate())
+    )
+    qs = jurisdiction.scope(PersonElsewhere.objects.select_related("person"), user)
+    found = []
+    for item in qs.filter(urgency=Urgency.HIGH):
+        for area in areas:
+            if (
+                (area.region_code and item.current_code.startswith(area.region_code))
+                or (not area.region_code and area.place in item.current_city)
+                or (area.region_code and area.place and area.place in item.current_city)
+            ):
+                found.append(item)
+                break
+    return found

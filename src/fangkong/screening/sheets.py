@@ -1,0 +1,157 @@
+"""Reading tables that cadres upload: .xlsx (python-calamine) and .csv (UTF-8, GBK, GB18030).
+
+Every cell comes back as text, because an ID number or a phone read as a number loses its
+leading zeros or turns into ``1.3912345678e10``; calamine hands numbers over as floats, so
+whole floats are written back without ``.0``. Dates in real date cells become
+``YYYY-MM-DD``. What makes a file unusable is refused with a Chinese sentence naming the
+fault: an old .xls renamed to .xlsx, merged cells, formulas (the value shown is not the
+value stored), an empty sheet, a file over the configured size limit.
+
+Encoding of a .csv: Chinese Excel saves "CSV" in GBK (GB18030 is its superset); UTF-8 with
+or without BOM is tried first, since valid UTF-8 Chinese is almost never valid GBK text by
+accident, then GB18030.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class SheetError(Exception):
+    """The file cannot be read as a table; ``message`` is for the cadre."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (spreadsheet row number, cells as text)
+    total: int
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "FANGKONG_LEDGER_MAX_BYTES", 60 * 1024 * 1024))
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value).strip()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise SheetError("文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV，或 .xlsx") from None
+
+
+def _check_formulas(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as sheet:
+                    tail = b""
+                    while chunk := sheet.read(1 << 20):
+                        if _FORMULA.search(tail + chunk):
+                            raise SheetError("表格含有公式：请复制后“选择性粘贴—数值”，再导入")
+                        tail = chunk[-8:]
+
+
+def read(path: Path, file_name: str) -> Table:
+    """Open ``path`` (uploaded as ``file_name``) as a table with its header row."""
+    size = path.stat().st_size
+    if size > max_bytes():
+        raise SheetError(f"文件过大（{size / 1048576:.1f} MB），上限为 "
+                         f"{max_bytes() / 1048576:.0f} MB；请拆分后分批导入")  # fmt: skip
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = Path(file_name).suffix.lower()
+    if head.startswith(XLS_MAGIC) or suffix == ".xls":
+        raise SheetError("这是旧版 Excel（.xls）文件：请在 Excel 中“另存为”.xlsx 后再导入")
+    if suffix == ".xlsx":
+        if not head.startswith(b"PK"):
+            raise SheetError("文件扩展名为 .xlsx，但内容不是 Excel 表格")
+        return _read_xlsx(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    raise SheetError("只能导入 .xlsx 或 .csv 文件")
+
+
+def _read_xlsx(path: Path) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        merged = sheet.merged_cell_ranges
+    except (CalamineError, zipfile.BadZipFile, ValueError) as exc:
+        raise SheetError(f"无法读取 Excel 文件：{exc}") from None
+    if merged:
+        (r0, c0), _end = merged[0]
+        raise SheetError(f"表格含有合并单元格（第 {r0 + 1} 行第 {c0 + 1} 列起）："
+                         "请取消合并并在每一行填写完整后再导入")  # fmt: skip
+    _check_formulas(path)
+    data = sheet.to_python(skip_empty_area=False)
+    while data and not any(_text(v) for v in data[-1]):
+        data.pop()
+    if not data or not any(_text(v) for v in data[0]):
+        raise SheetError("第一个工作表是空的：请在第一个工作表中填写表头和数据")
+    headers = [_text(v) for v in data[0]]
+    width = len(headers)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(data[1:], start=2):
+            cells = [_text(v) for v in values[:width]]
+            if any(cells):
+                yield number, cells + [""] * (width - len(cells))
+
+    return Table(headers, rows(), len(data) - 1)
+
+
+def _read_csv(path: Path) -> Table:
+    text = _decode(path.read_bytes())
+    reader = csv.reader(io.StringIO(text))
+    headers = [h.strip() for h in next(reader, [])]
+    if not any(headers):
+        raise SheetError("文件是空的：请填写表头和数据")
+    width = len(headers)
+    total = max(text.count("\n") - 1, 0)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(reader, start=2):
+            cells = [v.strip() for v in values[:width]]
+            if any(cells):
+                yield number, cells + [""] * (width - len(cells))
+
+    return Table(headers, rows(), total)

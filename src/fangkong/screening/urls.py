@@ -1,0 +1,16 @@
+"""URLs of the screening pages, mounted under /screening/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "screening"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("ledgers/upload/", views.upload, name="upload"),
+    path("ledgers/imports/<int:import_id>/", views.import_detail, name="import"),
+    path("ledgers/imports/<int:import_id>/errors.xlsx", views.import_errors, name="errors"),
+    path("ledgers/<str:kind>/template.xlsx", views.template, name="template"),
+    path("ledgers/<str:kind>/export.xlsx", views.export, name="export"),
+]
