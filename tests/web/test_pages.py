@@ -124,3 +124,18 @@ def test_an_unknown_language_cookie_falls_back_to_chinese(cadre, login_client):
     client = login_client(cadre)
     client.cookies["django_language"] = "fr"
     assert "概览" in client.get("/").content.decode()
+
+
+def test_person_page_offers_module_actions_by_role(client, make_user, make_person):
+    """Modules register actions on the person page; only roles allowed see them."""
+    from fangkong.core.roles import Role
+    from tests.conftest import VILLAGE_A
+
+    person = make_person()
+    client.force_login(make_user(Role.VILLAGE_CADRE, VILLAGE_A))
+    page = client.get(f"/persons/{person.pk}/").content.decode()
+    assert f"/quarantine/orders/new/?person={person.pk}" in page
+    assert "下达隔离令" in page
+    client.force_login(make_user(Role.CHECKPOINT_STAFF, VILLAGE_A))
+    page = client.get(f"/persons/{person.pk}/").content.decode()
+    assert "/quarantine/orders/new/" not in page

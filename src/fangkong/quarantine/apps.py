@@ -11,6 +11,8 @@ class QuarantineConfig(AppConfig):
         from django.conf import settings
 
         from fangkong.core import periodic
+        from fangkong.core.roles import Action
+        from fangkong.web import person_actions
 
         from . import services
 
@@ -19,4 +21,9 @@ class QuarantineConfig(AppConfig):
             "quarantine.monitoring",
             settings.FANGKONG_MONITOR_INTERVAL_SECONDS,
             services.run_monitoring,
+        )
+        person_actions.register(
+            person_actions.PersonAction(
+                _("Order isolation"), "quarantine:order_create", Action.QUARANTINE_MANAGE
+            )
         )

@@ -31,7 +31,7 @@ from fangkong.people import selectors as people
 from fangkong.people import services
 from fangkong.people.models import Person
 
-from . import display
+from . import display, person_actions
 from . import selectors as web
 from .forms import (
     HouseholdForm,
@@ -239,6 +239,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "path": web.region_path(request.user, person.region_code),
         "history": history,
         "can_edit": can(request.user, Action.PERSON_EDIT),
+        "actions": person_actions.for_person(request.user, person.pk),
     }
     return render(request, "web/person_detail.html", context)
 
