@@ -178,3 +178,6 @@ class PersonChange(models.Model):
         verbose_name_plural = _("Person changes")
         ordering = ["person", "-version"]
         indexes = [models.Index(fields=["person", "version"], name="person_change_version")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.version}"
