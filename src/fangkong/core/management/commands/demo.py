@@ -106,6 +106,7 @@ class Command(BaseCommand):
             else:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+        self._seed_modules(write)
         call_command("collectstatic", interactive=False, verbosity=0)
 
         url = f"http://{options['host']}:{options['port']}/"
@@ -121,6 +122,23 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self._serve(options["host"], options["port"])
+
+    def _seed_modules(self, write) -> None:
+        """Give the built modules something real to show (each seeds once)."""
+        from django.apps import apps
+
+        if apps.is_installed("fangkong.quarantine"):
+            from fangkong.quarantine import demo as quarantine_demo
+
+            doctor = User.objects.get(username="cunyi")
+            seeded = quarantine_demo.seed(
+                by_user=User.objects.get(username="xian"),
+                doctor=doctor,
+                village_code=doctor.region_codes[0],
+                site_region=DEMO_COUNTY,
+            )
+            if seeded:
+                write(f"隔离演示数据：{seeded} 人居家隔离，村医 cunyi 负责；1 个集中隔离点")
 
     def _serve(self, host: str, port: int) -> None:
         """Run the task worker and the web server until interrupted."""
