@@ -10,7 +10,7 @@ class QuarantineConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from fangkong.core import periodic
+        from fangkong.core import periodic, signals
         from fangkong.core.roles import Action
         from fangkong.web import person_actions
 
@@ -26,4 +26,8 @@ class QuarantineConfig(AppConfig):
             person_actions.PersonAction(
                 _("Order isolation"), "quarantine:order_create", Action.QUARANTINE_MANAGE
             )
+        )
+        # Results of nucleic-acid tests fill the tests an isolation order requires.
+        signals.test_results_known.connect(
+            services.receive_test_results, dispatch_uid="quarantine.test_results"
         )

@@ -30,7 +30,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, jurisdiction
+from fangkong.core import audit, jurisdiction, signals
 from fangkong.core.errors import (
     FieldError,
     NotFound,
@@ -120,6 +120,35 @@ def schedule_for(windows: list[tuple[time, time]]) -> CheckSchedule:
                 CheckWindow(schedule=schedule, opens_at=o, closes_at=c) for o, c in ordered
             )
     return schedule
+
+
+def _announce_required_tests(order: IsolationOrder) -> None:
+    """Tell the testing module (if installed) the days this order needs a test."""
+    days = sorted(order.tests.values_list("day", flat=True))
+    if not days:
+        return
+    first_day = timezone.localdate(order.starts_at)
+    signals.tests_required.send(
+        sender=IsolationOrder,
+        person=order.person,
+        due_dates=[first_day + timedelta(days=d) for d in days],
+        origin=_("Isolation order %(id)s") % {"id": order.pk},
+        origin_ref=f"quarantine.order:{order.pk}",
+    )
+
+
+def receive_test_results(sender: Any, results: Any, **kwargs: Any) -> None:
+    """Apply results from the testing module to the required tests of active orders."""
+    active = set(
+        IsolationOrder.objects.filter(status=OrderStatus.ACTIVE).values_list(
+            "person_id", flat=True
+        )
+    )
+    if not active:
+        return
+    for person_id, sampled_on, result in results:
+        if person_id in active:
+            apply_test_result(person_id=person_id, sampled_on=sampled_on, result=result)
 
 
 def _event(order: IsolationOrder, user: Any, action: str, detail: str = "") -> None:
@@ -319,6 +348,7 @@ def order_isolation(*, user: Any, data: OrderInput, channel: str = "web") -> Iso
         RequiredTest.objects.bulk_create(
             RequiredTest(order=order, day=day) for day in sorted(data.required_test_days)
         )
+        _announce_required_tests(order)
         _event(order, user, "created", order.policy_version or order.manual_reason)
         audit.record(
             user=user, kind=AuditEvent.Kind.CREATE, object_type="isolation_order",

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, idnumbers, jurisdiction
+from fangkong.core import audit, idnumbers, jurisdiction, signals
 from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEvent, Region, User
 from fangkong.core.roles import Action, Role, can
@@ -583,6 +583,38 @@ def _tally_results(campaign: Campaign, tube_ids: list[int]) -> None:
             )
 
 
+def _announce_results(tubes: list[Tube]) -> None:
+    """Tell other modules (isolation) each person's result, lazily, only if one listens.
+
+    A pooled negative is a negative for everyone in the pool; a pooled positive is not yet
+    anyone's result (the recall retests them singly), so only single tubes report positives.
+    """
+    if not signals.test_results_known.has_listeners():
+        return
+    conclusive = [
+        t.pk for t in tubes
+        if t.result == TestResult.NEGATIVE or (t.result == TestResult.POSITIVE and not t.pooled)
+    ]  # fmt: skip
+    if not conclusive:
+        return
+    rows = (
+        Sample.objects.filter(tube_id__in=conclusive)
+        .values_list("person_id", "sampled_at", "tube__result")
+        .iterator(chunk_size=5000)
+    )
+    signals.test_results_known.send(
+        sender=Tube,
+        results=((pid, timezone.localdate(at), result) for pid, at, result in rows),
+    )
+
+
+def receive_tests_required(
+    sender: Any, person: Person, due_dates: Any, origin: str, origin_ref: str = "", **kwargs: Any
+) -> None:
+    """Other modules (an isolation order) require tests: they appear as due tests here."""
+    schedule_tests(person=person, due_dates=due_dates, origin=origin, origin_ref=origin_ref)
+
+
 def _consequences(campaign: Campaign, tubes: list[Tube], report: ResultReport) -> None:
     _tally_results(campaign, [t.pk for t in tubes])
     recall_tubes = [
@@ -597,6 +629,7 @@ def _consequences(campaign: Campaign, tubes: list[Tube], report: ResultReport) -
         report.recalls = len(recalls)
         report.recalled_persons = _recall_entries(campaign, [t.pk for t in recall_tubes])
         _recall_tasks(campaign, [r.pk for r in recalls])
+    _announce_results(tubes)
     if positive_singles:
         samples = Sample.objects.filter(tube__in=positive_singles).only(
             "pk", "person_id", "region_code", "tube_id"
