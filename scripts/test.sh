@@ -29,7 +29,7 @@ FANGKONG_VAR_DIR="$(mktemp -d)" .venv/bin/fangkong manage makemigrations --check
 
 export PYTHONHASHSEED=0
 echo "== tests on SQLite"
-FANGKONG_DATABASE_URL= .venv/bin/pytest -n 2 -p no:cacheprovider "$@"
+env -u FANGKONG_DATABASE_URL .venv/bin/pytest -n 2 -p no:cacheprovider "$@"
 
 if .venv/bin/python - "$PG_URL" <<'PY'
 import sys, psycopg

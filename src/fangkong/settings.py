@@ -100,7 +100,7 @@ TEMPLATES = [
 _default_db = f"sqlite:///{VAR_DIR / 'fangkong.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("FANGKONG_DATABASE_URL", _default_db), conn_max_age=60
+        os.environ.get("FANGKONG_DATABASE_URL") or _default_db, conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
