@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import shutil
 
 import pytest
 
@@ -111,3 +113,29 @@ def make_person(db, county):
 @pytest.fixture
 def hq_user(make_user):
     return make_user(Role.COUNTY_HQ, COUNTY)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Marks for a module of browser tests: run by default and in CI, skipped only where Debian's
+# chromium is missing (scripts/test.sh installs it when it can).
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian chromium driven by Playwright (never Playwright's own browser download)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM in fixtures must
+    # still run here, so Django's async-safety guard is lifted for these tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,14 @@ from fangkong.core.roles import Role
 from fangkong.people.models import Household
 from fangkong.quarantine import services
 from fangkong.quarantine.models import Alert, HealthCheck
-from tests.conftest import GRID_A1, VILLAGE_A
+from tests.conftest import BROWSER_TEST, GRID_A1, VILLAGE_A
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("FANGKONG_SCREENSHOT_DIR", "var/screenshots"))
 PASSWORD = "pw-Fangkong-2026"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
-@pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

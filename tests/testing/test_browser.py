@@ -5,8 +5,6 @@ recorded and the tube count go up, with no sideways scrolling."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 from django.utils import timezone
@@ -14,30 +12,13 @@ from django.utils import timezone
 from fangkong.core.roles import Role
 from fangkong.testing import services
 from fangkong.testing.models import Sample
-from tests.conftest import GRID_A1, VILLAGE_A
+from tests.conftest import BROWSER_TEST, GRID_A1, VILLAGE_A
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pw-Fangkong-2026"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM must still run here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

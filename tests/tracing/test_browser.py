@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 
 from fangkong.core.roles import Role
 from fangkong.tracing import services
-from tests.conftest import COUNTY, GRID_A1
+from tests.conftest import BROWSER_TEST, COUNTY, GRID_A1
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
-@pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

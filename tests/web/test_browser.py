@@ -5,39 +5,20 @@ Also checks that a phone-sized screen (375×812) needs no sideways scrolling."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fangkong.core.roles import Role
-from tests.conftest import GRID_A1, VILLAGE_A
+from tests.conftest import BROWSER_TEST, GRID_A1, VILLAGE_A
 
 from .conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("FANGKONG_SCREENSHOT_DIR", "var/screenshots"))
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM in the fixtures must
-    # still be allowed to run here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _no_sideways_scroll(page) -> None:
