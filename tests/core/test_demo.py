@@ -32,7 +32,13 @@ def test_demo_prepares_county_users_and_isolation_round(settings, tmp_path, clie
     from fangkong.quarantine.models import IsolationOrder
 
     assert IsolationOrder.objects.count() == 40
+    from fangkong.tracing.models import Case, Classification
+
+    assert Case.objects.count() == 1
+    levels = set(Classification.objects.values_list("level", flat=True))
+    assert levels == {"close", "secondary"}
     # A second run reuses everything and seeds nothing twice.
     call_command("demo", "--no-serve", "--residents", "3000", stdout=io.StringIO())
     assert Person.objects.count() == 3000
     assert IsolationOrder.objects.count() == 40
+    assert Case.objects.count() == 1

@@ -139,6 +139,15 @@ class Command(BaseCommand):
             )
             if seeded:
                 write(f"隔离演示数据：{seeded} 人居家隔离，村医 cunyi 负责；1 个集中隔离点")
+        if apps.is_installed("fangkong.tracing"):
+            from fangkong.tracing import demo as tracing_demo
+
+            village = User.objects.get(username="cun").region_codes[0]
+            contacts = tracing_demo.seed(
+                investigator=User.objects.get(username="liudiao"), village_code=village
+            )
+            if contacts:
+                write(f"流调演示数据：1 例确诊、1 次聚餐，{contacts} 名密接与次密接")
 
     def _serve(self, host: str, port: int) -> None:
         """Run the task worker and the web server until interrupted."""
