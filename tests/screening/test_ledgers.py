@@ -313,3 +313,40 @@ def test_id_number_registered_in_another_village_is_a_row_error(cadre, make_pers
 
 def errors_of_body(body):
     return [(e["row"], e["column"], e["message"]) for e in body["errors"]]
+
+
+def test_bulk_store_matches_updates_and_shares_as_row_by_row_would(cadre, make_person,
+                                                                    django_assert_max_num_queries):
+    """The batched writes keep the row-by-row rules: a person without ID number is found by
+    village, name and phone; a newer elsewhere ledger updates the person's entry (the later
+    row wins); residents at one address share one household, an existing one reused."""
+    known = make_person(GRID_A1, "钱八", id_number=None, phone="13600006666")
+    rows = [arrival("钱八", id_number="", phone="13600006666"),
+            *[arrival(f"新{i}", phone=f"1350000{i:04d}") for i in range(30)]]
+    with django_assert_max_num_queries(60):  # not one query per row
+        body = upload(cadre, xlsx(rows)).json()
+    assert body["rows_imported"] == 31, body
+    assert Stay.objects.filter(person=known).count() == 1
+    assert Person.objects.filter(name="钱八").count() == 1
+
+    headers = [c.header for c in ledgers.COLUMNS["elsewhere"]]
+    number = new_id_number()
+    row = {"姓名": "王强", "身份证号": number, "手机号": "13700001111", "村组代码": GRID_A1,
+           "在外类型": "务工人员", "现居城市": "上海市", "返乡迫切程度": "低"}
+    assert upload(cadre, xlsx([row], headers), kind="elsewhere").json()["status"] == "done"
+    moved = {**row, "现居城市": "北京市", "返乡迫切程度": "高"}
+    assert upload(cadre, xlsx([moved], headers), kind="elsewhere").json()["status"] == "done"
+    away = PersonElsewhere.objects.get()
+    assert (away.person.id_number, away.current_city, away.urgency) == (number, "北京市", "high")
+
+    from fangkong.people.models import Household
+
+    Household.objects.create(region_id=GRID_A1, address="富强村9号")
+    headers = [c.header for c in ledgers.COLUMNS["residents"]]
+    rows = [{"姓名": name, "身份证号": new_id_number(), "村组代码": GRID_A1, "住址": address}
+            for name, address in (("甲", "富强村9号"), ("乙", "富强村9号"), ("丙", "富强村10号"))]
+    assert upload(cadre, xlsx(rows, headers), kind="residents").json()["rows_imported"] == 3
+    assert Household.objects.filter(address="富强村9号").count() == 1
+    shared = Household.objects.get(address="富强村9号")
+    assert set(Person.objects.filter(household=shared).values_list("name", flat=True)) == {
+        "甲", "乙"}

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -518,8 +518,10 @@ def _refuse_foreign_ids(user: Any, parsed: Parsed) -> None:
     if not numbers:
         return
     inside = jurisdiction.prefix_q("region_code", jurisdiction.user_codes(user))
-    foreign = set(Person.objects.filter(id_number__in=list(numbers)).exclude(inside)
-                  .values_list("id_number", flat=True))  # fmt: skip
+    foreign: set[str] = set()
+    for chunk in _chunks(list(numbers)):
+        foreign.update(Person.objects.filter(id_number__in=chunk).exclude(inside)
+                       .values_list("id_number", flat=True))  # fmt: skip
     if not foreign:
         return
     for number in foreign:
@@ -530,15 +532,64 @@ def _refuse_foreign_ids(user: Any, parsed: Parsed) -> None:
     parsed.errors.sort(key=lambda e: e["row"])
 
 
+LOOKUP_CHUNK = 5000  # values per IN (...) list: well under SQLite's and PostgreSQL's limits
+
+
+def _chunks(values: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _existing_persons(rows: list[_Row]) -> tuple[dict[str, Person], dict[tuple, int]]:
+    """The registered persons the rows name: by ID number, and (for rows without one) by
+    village, name and phone — the lowest id first, as a lookup row by row would find. A few
+    queries per 5,000 rows, never one per row."""
+    numbers = [r.values["id_number"] for r in rows if r.values.get("id_number")]
+    by_id: dict[str, Person] = {}
+    for chunk in _chunks(numbers):
+        by_id.update((p.id_number, p) for p in Person.objects.filter(id_number__in=chunk))
+    wanted = {(r.values["region_code"], r.values["name"], r.values["phone"])
+              for r in rows if not r.values.get("id_number") and r.values.get("phone")}
+    by_contact: dict[tuple, int] = {}
+    for chunk in _chunks(sorted({phone for _code, _name, phone in wanted})):
+        found = (Person.objects.filter(phone__in=chunk).order_by("-pk")
+                 .values_list("region_code", "name", "phone", "pk"))  # fmt: skip
+        for code, name, phone, pk in found:
+            if (code, name, phone) in wanted:
+                by_contact[(code, name, phone)] = pk  # descending: the lowest pk wins
+    return by_id, by_contact
+
+
+def _households(rows: list[_Row]) -> dict[tuple[str, str], int]:
+    """The household of each (grid, address) of a residents ledger, created when missing."""
+    keys = {(r.values["region_code"], r.values["address"][:200]) for r in rows}
+    found: dict[tuple[str, str], int] = {}
+
+    def load(codes: list[str]) -> None:
+        for chunk in _chunks(codes):
+            for code, address, pk in (Household.objects.filter(region_id__in=chunk)
+                                      .order_by("-pk").values_list("region_id", "address", "pk")):
+                if (code, address) in keys:
+                    found[(code, address)] = pk
+
+    codes = sorted({code for code, _address in keys})
+    load(codes)
+    missing = sorted(keys - found.keys())
+    if missing:
+        Household.objects.bulk_create(
+            [Household(region_id=code, region_code=code, address=address)
+             for code, address in missing], batch_size=2000)  # fmt: skip
+        load(sorted({code for code, _address in missing}))
+    return found
+
+
 def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
+    """Write the valid rows in bulk: look-ups and inserts go by the thousand (a million-row
+    ledger is a few hundred statements, not millions)."""
     source = ledger.source
     now = timezone.now()
-    by_id = {
-        p.id_number: p
-        for p in Person.objects.filter(
-            id_number__in=[r.values["id_number"] for r in rows if r.values.get("id_number")]
-        )
-    }
+    by_id, by_contact = _existing_persons(rows)
+    households = _households(rows) if ledger.kind == LedgerKind.RESIDENTS else {}
     category = {
         LedgerKind.ARRIVALS: PersonCategory.RETURNEE,
         LedgerKind.ELSEWHERE: PersonCategory.ELSEWHERE,
@@ -546,20 +597,19 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
     new: list[tuple[_Row, Person]] = []
     for row in rows:
         v = row.values
-        person = by_id.get(v.get("id_number")) if v.get("id_number") else None
-        if person is None and not v.get("id_number") and v.get("phone"):
-            person = Person.objects.filter(
-                region_code=v["region_code"], name=v["name"], phone=v["phone"]
-            ).first()
-        if person is not None:  # inside the jurisdiction: _refuse_foreign_ids ran first
-            row.person_id, row.region_code = person.pk, person.region_code
-            continue
+        if v.get("id_number"):
+            person = by_id.get(v["id_number"])
+            if person is not None:  # inside the jurisdiction: _refuse_foreign_ids ran first
+                row.person_id, row.region_code = person.pk, person.region_code
+                continue
+        elif v.get("phone"):
+            pk = by_contact.get((v["region_code"], v["name"], v["phone"]))
+            if pk is not None:
+                row.person_id, row.region_code = pk, v["region_code"]
+                continue
         pinyin, initials = names.keys(v["name"])
-        household = None
-        if ledger.kind == LedgerKind.RESIDENTS:
-            household, _ = Household.objects.get_or_create(
-                region_id=v["region_code"], address=v["address"][:200]
-            )
+        household_id = (households[(v["region_code"], v["address"][:200])]
+                        if ledger.kind == LedgerKind.RESIDENTS else None)  # fmt: skip
         new.append(
             (
                 row,
@@ -572,7 +622,7 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
                     birth_date=v.get("birth_date"),
                     phone=v.get("phone") or "",
                     region_code=v["region_code"],
-                    household=household,
+                    household_id=household_id,
                     category=category,
                     source=source,
                     source_file=ledger.file_name[:200],
@@ -594,13 +644,19 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
             source_file=ledger.file_name[:200], source_row=r.number, created_by=user)
             for r in rows], batch_size=2000)  # fmt: skip
     elif ledger.kind == LedgerKind.ELSEWHERE:
-        for r in rows:
-            v = r.values
-            PersonElsewhere.objects.update_or_create(person_id=r.person_id, defaults={
-                "region_code": r.region_code, "kind": TYPE_WORDS[v["kind"]],
-                "current_city": v["current_city"], "current_code": v.get("current_code") or "",
-                "return_date": v.get("return_date"), "urgency": URGENCY_WORDS[v["urgency"]],
-                "last_contact": v.get("last_contact"), "updated_at": now})  # fmt: skip
+        # One upsert per person; when two rows name the same person the later row wins,
+        # as it would row by row.
+        latest = {r.person_id: r for r in rows}
+        PersonElsewhere.objects.bulk_create([PersonElsewhere(
+            person_id=person_id, region_code=r.region_code, kind=TYPE_WORDS[r.values["kind"]],
+            current_city=r.values["current_city"],
+            current_code=r.values.get("current_code") or "",
+            return_date=r.values.get("return_date"), urgency=URGENCY_WORDS[r.values["urgency"]],
+            last_contact=r.values.get("last_contact"), updated_at=now)
+            for person_id, r in latest.items()], batch_size=2000, update_conflicts=True,
+            unique_fields=["person"], update_fields=[
+                "region_code", "kind", "current_city", "current_code", "return_date",
+                "urgency", "last_contact", "updated_at"])  # fmt: skip
     LedgerRow.objects.bulk_create([LedgerRow(
         file_hash=ledger.file_hash, row=r.number, kind=ledger.kind, person_id=r.person_id,
         region_code=r.region_code) for r in rows], batch_size=5000)  # fmt: skip

@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
 from fangkong.core.errors import FieldError, NotFound, ValidationFailed
+from fangkong.core.masking import present, visible_fields
 from fangkong.core.models import AuditEvent
 from fangkong.core.roles import Action
-from fangkong.people.models import Person, Source
+from fangkong.people.models import Person, Sex, Source
 
 from . import linkage
 from .models import CandidatePair, LinkMethod, SourceRecord
@@ -225,3 +227,56 @@ def gaps(user: Any, *, region_code: str | None = None,
                     "only_" + first: len(only_first), "only_" + second: len(only_second),
                     "both": len(people) - len(only_first) - len(only_second)})
     return out
+
+
+def link_counts(user: Any) -> dict[str, int]:
+    """How the entries of the user's area were linked: by ID number, automatically, by a
+    person's confirmation, or not yet."""
+    require(user, Action.SCREENING_VIEW)
+    counts = dict(jurisdiction.scope(SourceRecord.objects.all(), user)
+                  .values_list("link_method").annotate(n=Count("id")).order_by())  # fmt: skip
+    return {"id": counts.get(LinkMethod.ID, 0), "auto": counts.get(LinkMethod.AUTO, 0),
+            "confirmed": counts.get(LinkMethod.CONFIRMED, 0),
+            "unlinked": counts.get(LinkMethod.NONE, 0)}  # fmt: skip
+
+
+def present_pairs(user: Any, pairs: list[CandidatePair], *, channel: str,
+                  request: Any = None) -> list[dict[str, Any]]:
+    """Candidate pairs side by side for a reviewer: both records as the role may see them
+    (ID numbers and phones masked without the permission; unmasked reads audited in one
+    insert) and, field by field, whether they agree."""
+    visible = visible_fields(user)
+    if visible and pairs:
+        audit.record_sensitive_reads(user=user, object_type="person",
+                                     object_ids=[p.person_id for p in pairs], fields=visible,
+                                     channel=channel, request=request)  # fmt: skip
+    out = []
+    for pair in pairs:
+        record, person = pair.record, pair.person
+        record_pinyin = names.keys(record.name)[0]
+        person_pinyin = person.name_pinyin or names.keys(person.name)[0]
+        out.append({
+            "pair": pair,
+            "record": _side(record.name, record_pinyin, record.birth_date, record.sex,
+                            record.id_number, record.phone, visible),
+            "person": _side(person.name, person_pinyin, person.birth_date, person.sex,
+                            person.id_number or "", person.phone or "", visible),
+            "agree": {
+                "name": record.name == person.name,
+                "pinyin": bool(record_pinyin) and record_pinyin == person_pinyin,
+                "birth_date": record.birth_date is not None
+                and record.birth_date == person.birth_date,
+                "sex": bool(record.sex) and record.sex == person.sex,
+                "phone": bool(record.phone) and record.phone == person.phone,
+                "id_number": bool(record.id_number) and record.id_number == person.id_number,
+            },
+        })  # fmt: skip
+    return out
+
+
+def _side(name: str, pinyin: str, birth_date: dt.date | None, sex: str, id_number: str,
+          phone: str, visible: frozenset[str]) -> dict[str, Any]:
+    return {"name": name, "pinyin": pinyin, "birth_date": birth_date,
+            "sex": Sex(sex).label if sex in Sex.values else "",
+            "id_number": present("id_number", id_number, visible),
+            "phone": present("phone", phone, visible)}  # fmt: skip

@@ -139,6 +139,15 @@ def present_person(
     }  # fmt: skip
 
 
+def audit_person_reads(user: Any, person_ids: list[int], *, channel: str,
+                       request: Any = None) -> None:
+    """Write one audit entry for the unmasked fields a page shows of these persons."""
+    visible = visible_fields(user)
+    if visible and person_ids:
+        audit.record_sensitive_reads(user=user, object_type="person", object_ids=person_ids,
+                                     fields=visible, channel=channel, request=request)
+
+
 def present_decisions(
     user: Any, items: list[ScreeningDecision], *, channel: str, request: Any = None
 ) -> list[dict[str, Any]]:

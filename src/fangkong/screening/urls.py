@@ -1,6 +1,6 @@
 """URLs of the screening pages, mounted under /screening/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("ledgers/imports/<int:import_id>/errors.xlsx", views.import_errors, name="errors"),
     path("ledgers/<str:kind>/template.xlsx", views.template, name="template"),
     path("ledgers/<str:kind>/export.xlsx", views.export, name="export"),
+    path("reconciliation/", views.reconciliation_page, name="reconciliation"),
+    re_path(r"^reconciliation/pairs/(?P<pair_id>[0-9]+)/(?P<decision>confirm|reject)/$",
+            views.decide_pair, name="decide"),
+    path("visits/", views.visit_list, name="visits"),
+    path("visits/<int:task_id>/", views.visit_form, name="visit"),
 ]

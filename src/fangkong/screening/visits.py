@@ -93,6 +93,14 @@ def tasks_for(user: Any, *, overdue_only: bool = False):
     return qs.order_by("status", "due_at", "id")
 
 
+def task(user: Any, task_id: int) -> VisitTask:
+    """One visit the user may see (:func:`tasks_for`); any other is "not found"."""
+    found = tasks_for(user).filter(pk=task_id).first()
+    if found is None:
+        raise NotFound(task_id)
+    return found
+
+
 def complete(*, user: Any, task_id: int, present: bool, healthy: bool,
              temperature: Decimal | None, phone: str, note: str,
              channel: str = "api") -> VisitTask:
