@@ -154,7 +154,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [sys.executable, "-m", "fangkong.cli", "worker"], stdout=subprocess.DEVNULL
         )
-        server = subprocess.Popen(granian_command(host, port, workers=1, threads=8))
+        server = subprocess.Popen(granian_command(host, port, workers=1, threads=4))
         try:
             server.wait()
         except KeyboardInterrupt:
