@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("FANGKONG_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("FANGKONG_PORT", 8000)))
         parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument("--threads", type=int, default=4, help="blocking threads per worker (about 2 per core)")
+        parser.add_argument("--threads", type=int, default=4, help="blocking threads per worker")
         parser.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
 
     def handle(self, *args, **options):
