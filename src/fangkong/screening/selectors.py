@@ -38,6 +38,19 @@ def risk_areas(
     return qs
 
 
+def risk_area(user: Any, area_id: int) -> RiskArea:
+    """One risk area. Risk areas are national data: not scoped by jurisdiction."""
+    found = risk_areas(user).filter(pk=area_id).first()
+    if found is None:
+        raise NotFound(area_id)
+    return found
+
+
+def current_policy(user: Any, region_code: str) -> ControlPolicy | None:
+    """The newest version of a region's policy the user may read (None: none yet)."""
+    return policies(user).filter(region_code=region_code).order_by("-version").first()
+
+
 def policies(user: Any) -> QuerySet[ControlPolicy]:
     """Policy versions of the regions the user works in and of the regions above them."""
     require(user, Action.SCREENING_VIEW)

@@ -8,6 +8,9 @@ app_name = "screening"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("risk-areas/new/", views.risk_area_create, name="risk_area_create"),
+    path("risk-areas/<int:area_id>/edit/", views.risk_area_edit, name="risk_area_edit"),
+    path("policies/new/", views.policy_publish, name="policy_publish"),
     path("ledgers/upload/", views.upload, name="upload"),
     path("ledgers/imports/<int:import_id>/", views.import_detail, name="import"),
     path("ledgers/imports/<int:import_id>/errors.xlsx", views.import_errors, name="errors"),

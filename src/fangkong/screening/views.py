@@ -18,14 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.core.errors import PermissionDenied, ValidationFailed
+from fangkong.core import jurisdiction
+from fangkong.core.errors import FieldError, PermissionDenied, ValidationFailed, VersionConflict
 from fangkong.core.masking import visible_fields
+from fangkong.core.models import Region
 from fangkong.core.roles import Action, can
 from fangkong.web.forms import apply_errors
 from fangkong.web.views import service_errors
 
-from . import ledgers, omissions, reconciliation, selectors, visits
-from .forms import LedgerUploadForm, VisitForm
+from . import ledgers, omissions, reconciliation, selectors, services, visits
+from .forms import LedgerUploadForm, PolicyForm, RiskAreaForm, VisitForm
 from .models import LedgerImport, LedgerKind, VisitTask
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,18 +49,137 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     items = list(selectors.decisions(user).exclude(measure="none")[:50])
+    gaps, omitted = reconciliation.gaps(user), omissions.ledger(user)
+    _name_villages([*gaps, *omitted])
     return render(request, "screening/home.html", {
         "areas": selectors.risk_areas(user, active_on=today)[:200],
         "policies": selectors.policies(user).order_by("region_code", "-version")[:5],
         "decisions": selectors.present_decisions(user, items, channel=CHANNEL,
                                                  request=request),
-        "gaps": reconciliation.gaps(user),
+        "gaps": gaps,
         "to_check": reconciliation.candidates(user).count(),
-        "omissions": omissions.ledger(user),
+        "omissions": omitted,
+        "can_rules": can(user, Action.SCREENING_RULES),
         "can_import": can(user, Action.LEDGER_IMPORT),
         "can_export": can(user, Action.LEDGER_EXPORT),
         "kinds": LedgerKind.choices,
     })  # fmt: skip
+
+
+def _name_villages(rows: list[dict]) -> None:
+    """Give each per-village row the village's name (one query for all of them)."""
+    codes = {row["region_code"] for row in rows}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    for row in rows:
+        row["name"] = names.get(row["region_code"], "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def risk_area_create(request: HttpRequest) -> HttpResponse:
+    """Add a risk area announced by a notice; the county's decisions are re-evaluated."""
+    user = request.user
+    services.require(user, Action.SCREENING_RULES)
+    form = RiskAreaForm(request.POST or None, initial={"valid_from": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_risk_areas(user=user, areas=[
+                services.RiskAreaInput(**form.service_data())], channel=CHANNEL)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The risk area is added; decisions are being "
+                                        "re-evaluated."))
+            return redirect("screening:home")
+    return render(request, "screening/risk_area_form.html", {"form": form, "area": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def risk_area_edit(request: HttpRequest, area_id: int) -> HttpResponse:
+    """Change a risk area (typically: lift it). A stale version is shown as a conflict."""
+    user = request.user
+    services.require(user, Action.SCREENING_RULES)
+    area = selectors.risk_area(user, area_id)
+    initial = {name: getattr(area, name) for name in ("region_code", "place", "level",
+                                                       "valid_from", "valid_to", "notice",
+                                                       "version")}  # fmt: skip
+    form = RiskAreaForm(request.POST or None, initial=initial, editing=True)
+    conflict = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_risk_area(user=user, area_id=area.pk,
+                                      version=form.cleaned_data["version"] or 0,
+                                      changes=form.service_data(), channel=CHANNEL)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except VersionConflict as exc:
+            conflict = exc.detail
+            area = selectors.risk_area(user, area_id)
+            # The form keeps what the user typed; it now names the version they have seen.
+            form.data = form.data.copy()
+            form.data["version"] = str(area.version)
+        else:
+            messages.success(request, _("The risk area is saved; decisions are being "
+                                        "re-evaluated."))
+            return redirect("screening:home")
+    return render(request, "screening/risk_area_form.html",
+                  {"form": form, "area": area, "conflict": conflict})
+
+
+def _policy_regions(user) -> list[tuple[str, str]]:
+    """The counties the user may publish a policy for, with their names."""
+    codes = [c for c in jurisdiction.user_codes(user) if len(c) == 6]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return [(c, f"{names.get(c, '')} {c}".strip()) for c in codes]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def policy_publish(request: HttpRequest) -> HttpResponse:
+    """Publish the next version of the county's control policy, starting from the current
+    one; the re-evaluation of the county is queued and its progress shown."""
+    user = request.user
+    services.require(user, Action.SCREENING_RULES)
+    regions = _policy_regions(user)
+    code = request.POST.get("region_code") or (regions[0][0] if regions else "")
+    current = selectors.current_policy(user, code) if code else None
+    form = PolicyForm(request.POST or None, regions=regions,
+                      initial=PolicyForm.initial_from(current))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rules, levels = form.rules()
+        try:
+            policy, record = services.publish_policy(
+                user=user, region_code=data["region_code"], title=data["title"],
+                notice=data["notice"], rules=rules, channel=CHANNEL)
+        except ValidationFailed as exc:
+            apply_errors(form, _rule_errors(exc, levels))
+        else:
+            messages.success(request, _("Version %(v)s of the control policy is published; "
+                                        "decisions are being re-evaluated.")
+                             % {"v": policy.version})
+            if record is not None:
+                return redirect("web:task_detail", task_id=record.pk)
+            return redirect("screening:home")
+    return render(request, "screening/policy_form.html", {"form": form, "current": current})
+
+
+def _rule_errors(exc: ValidationFailed, levels: list[str]) -> ValidationFailed:
+    """The service names rule errors ``rules.<i>.<field>``; the form names them
+    ``<level>_<field>``."""
+    errors = []
+    for error in exc.errors:
+        parts = error.field.split(".")
+        if len(parts) == 3 and parts[0] == "rules" and parts[1].isdigit() \
+                and int(parts[1]) < len(levels):
+            errors.append(FieldError(f"{levels[int(parts[1])]}_{parts[2]}", error.message))
+        else:
+            errors.append(error)
+    return ValidationFailed(errors, exc.detail)
 
 
 @login_required
