@@ -27,15 +27,17 @@ The rules an import keeps, and why:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
@@ -464,6 +466,23 @@ def run_import(
     today: dt.date | None = None,
 ) -> LedgerImport:
     """Validate and store one uploaded ledger (the worker's side of :func:`upload`)."""
+    # A large ledger keeps millions of small objects alive until the end; the cyclic
+    # collector would rescan them again and again for nothing. It is back on afterwards.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_import(import_id=import_id, progress=progress, today=today)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_import(
+    *,
+    import_id: int,
+    progress: Callable[[int, int], None] | None,
+    today: dt.date | None,
+) -> LedgerImport:
     ledger = LedgerImport.objects.select_related("created_by").get(pk=import_id)
     user = ledger.created_by
     parsed = validate_file(
@@ -583,10 +602,62 @@ def _households(rows: list[_Row]) -> dict[tuple[str, str], int]:
     return found
 
 
+COPY_BATCH = 5000  # rows per COPY write
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_text(value: str) -> str:
+    """A value escaped for COPY text format (most values need nothing)."""
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))  # fmt: skip
+
+
+def _copy(table: str, columns: tuple[str, ...], lines: Iterator[str]) -> None:
+    """Stream pre-formatted COPY text lines into ``table``, a batch at a time."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f'COPY "{table}" ({quoted}) FROM STDIN'
+    ) as copy:
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= COPY_BATCH:
+                copy.write("".join(batch).encode())
+                batch.clear()
+        if batch:
+            copy.write("".join(batch).encode())
+
+
+def _reserve_ids(model: Any, count: int) -> list[int]:
+    """``count`` primary keys drawn from the table's sequence (PostgreSQL): nobody else
+    will get them, whatever runs concurrently, so rows can reference them before insert."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "FROM generate_series(1, %s)", [table, count])  # fmt: skip
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+PERSON_COLUMNS = (
+    "id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date", "phone",
+    "household_id", "region_code", "category", "source", "source_file", "source_row",
+    "created_at", "updated_at", "version",
+)  # fmt: skip
+STAY_COLUMNS = (
+    "person_id", "region_code", "place_code", "place", "arrived", "left", "transport",
+    "source", "source_file", "source_row", "created_by_id", "created_at",
+)  # fmt: skip
+RECEIPT_COLUMNS = ("file_hash", "row", "kind", "person_id", "region_code", "imported_at")
+
+
 def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
-    """Write the valid rows in bulk: look-ups and inserts go by the thousand (a million-row
-    ledger is a few hundred statements, not millions)."""
-    source = ledger.source
+    """Write the valid rows in bulk: look-ups go by the thousand; on PostgreSQL new persons,
+    stays and row receipts stream through ``COPY`` (person ids reserved from the sequence
+    first, so stays and receipts can name them), elsewhere ``bulk_create`` in batches."""
     now = timezone.now()
     by_id, by_contact = _existing_persons(rows)
     households = _households(rows) if ledger.kind == LedgerKind.RESIDENTS else {}
@@ -594,7 +665,7 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
         LedgerKind.ARRIVALS: PersonCategory.RETURNEE,
         LedgerKind.ELSEWHERE: PersonCategory.ELSEWHERE,
     }.get(ledger.kind, PersonCategory.RESIDENT)
-    new: list[tuple[_Row, Person]] = []
+    new: list[tuple[_Row, str | None]] = []  # (row, household id)
     for row in rows:
         v = row.values
         if v.get("id_number"):
@@ -607,43 +678,14 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
             if pk is not None:
                 row.person_id, row.region_code = pk, v["region_code"]
                 continue
-        pinyin, initials = names.keys(v["name"])
         household_id = (households[(v["region_code"], v["address"][:200])]
                         if ledger.kind == LedgerKind.RESIDENTS else None)  # fmt: skip
-        new.append(
-            (
-                row,
-                Person(
-                    id_number=v.get("id_number") or None,
-                    name=v["name"],
-                    name_pinyin=pinyin,
-                    name_initials=initials,
-                    sex=v.get("sex") or "",
-                    birth_date=v.get("birth_date"),
-                    phone=v.get("phone") or "",
-                    region_code=v["region_code"],
-                    household_id=household_id,
-                    category=category,
-                    source=source,
-                    source_file=ledger.file_name[:200],
-                    source_row=row.number,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-        )
-    created = Person.objects.bulk_create([p for _r, p in new], batch_size=2000)
-    for (row, _p), person in zip(new, created, strict=True):
-        row.person_id, row.region_code = person.pk, person.region_code
-    if ledger.kind == LedgerKind.ARRIVALS:
-        Stay.objects.bulk_create([Stay(
-            person_id=r.person_id, region_code=r.region_code, place=r.values["place"],
-            place_code=r.values.get("place_code") or "",
-            arrived=r.values.get("arrived") or r.values["left"], left=r.values["left"],
-            transport=r.values.get("transport") or "", source=source,
-            source_file=ledger.file_name[:200], source_row=r.number, created_by=user)
-            for r in rows], batch_size=2000)  # fmt: skip
-    elif ledger.kind == LedgerKind.ELSEWHERE:
+        new.append((row, household_id))
+    if connection.vendor == "postgresql":
+        _insert_copy(ledger, user, rows, new, category, now)
+    else:
+        _insert_orm(ledger, user, rows, new, category, now)
+    if ledger.kind == LedgerKind.ELSEWHERE:
         # One upsert per person; when two rows name the same person the later row wins,
         # as it would row by row.
         latest = {r.person_id: r for r in rows}
@@ -657,9 +699,84 @@ def _store(ledger: LedgerImport, user: Any, rows: list[_Row]) -> None:
             unique_fields=["person"], update_fields=[
                 "region_code", "kind", "current_city", "current_code", "return_date",
                 "urgency", "last_contact", "updated_at"])  # fmt: skip
+
+
+def _insert_orm(ledger: LedgerImport, user: Any, rows: list[_Row],
+                new: list[tuple[_Row, Any]], category: str, now: dt.datetime) -> None:
+    """SQLite (and any other backend): ``bulk_create`` in batches."""
+    source = ledger.source
+    persons = []
+    for row, household_id in new:
+        v = row.values
+        pinyin, initials = names.keys(v["name"])
+        persons.append(Person(
+            id_number=v.get("id_number") or None, name=v["name"], name_pinyin=pinyin,
+            name_initials=initials, sex=v.get("sex") or "", birth_date=v.get("birth_date"),
+            phone=v.get("phone") or "", region_code=v["region_code"], household_id=household_id,
+            category=category, source=source, source_file=ledger.file_name[:200],
+            source_row=row.number, created_at=now, updated_at=now))  # fmt: skip
+    created = Person.objects.bulk_create(persons, batch_size=2000)
+    for (row, _h), person in zip(new, created, strict=True):
+        row.person_id, row.region_code = person.pk, person.region_code
+    if ledger.kind == LedgerKind.ARRIVALS:
+        Stay.objects.bulk_create([Stay(
+            person_id=r.person_id, region_code=r.region_code, place=r.values["place"],
+            place_code=r.values.get("place_code") or "",
+            arrived=r.values.get("arrived") or r.values["left"], left=r.values["left"],
+            transport=r.values.get("transport") or "", source=source,
+            source_file=ledger.file_name[:200], source_row=r.number, created_by=user)
+            for r in rows], batch_size=2000)  # fmt: skip
     LedgerRow.objects.bulk_create([LedgerRow(
         file_hash=ledger.file_hash, row=r.number, kind=ledger.kind, person_id=r.person_id,
         region_code=r.region_code) for r in rows], batch_size=5000)  # fmt: skip
+
+
+def _insert_copy(ledger: LedgerImport, user: Any, rows: list[_Row],
+                 new: list[tuple[_Row, Any]], category: str, now: dt.datetime) -> None:
+    """PostgreSQL: reserve person ids, then ``COPY`` persons, stays and row receipts."""
+    null = "\\N"
+    stamp = now.isoformat()
+    file_name = _copy_text(ledger.file_name[:200])
+    source = ledger.source
+    ids = _reserve_ids(Person, len(new))
+    for (row, _h), pk in zip(new, ids, strict=True):
+        row.person_id = pk  # region_code stays the row's own, as the ORM path stores it
+    tail = f"\t{category}\t{source}\t{file_name}\t"
+    end = f"\t{stamp}\t{stamp}\t1\n"
+
+    def persons() -> Iterator[str]:
+        for row, household_id in new:
+            v = row.values
+            name = v["name"]
+            pinyin, initials = names.keys(name)
+            birth = v.get("birth_date")
+            yield (f"{row.person_id}\t{v.get('id_number') or null}\t{_copy_text(name)}\t"
+                   f"{_copy_text(pinyin)}\t{_copy_text(initials)}\t{v.get('sex') or ''}\t"
+                   f"{birth.isoformat() if birth else null}\t{_copy_text(v.get('phone') or '')}"
+                   f"\t{null if household_id is None else household_id}\t{row.region_code}"
+                   f"{tail}{row.number}{end}")  # fmt: skip
+
+    _copy(Person._meta.db_table, PERSON_COLUMNS, persons())
+    if ledger.kind == LedgerKind.ARRIVALS:
+        user_id = null if user is None else str(user.pk)
+        stay_tail = f"\t{source}\t{file_name}\t"
+        stay_end = f"\t{user_id}\t{stamp}\n"
+
+        def stays() -> Iterator[str]:
+            for r in rows:
+                v = r.values
+                left = v["left"].isoformat()
+                arrived = v["arrived"].isoformat() if v.get("arrived") else left
+                yield (f"{r.person_id}\t{r.region_code}\t{v.get('place_code') or ''}\t"
+                       f"{_copy_text(v['place'])}\t{arrived}\t{left}\t"
+                       f"{_copy_text(v.get('transport') or '')}{stay_tail}{r.number}"
+                       f"{stay_end}")  # fmt: skip
+
+        _copy(Stay._meta.db_table, STAY_COLUMNS, stays())
+    head = f"{ledger.file_hash}\t"
+    mid = f"\t{ledger.kind}\t"
+    _copy(LedgerRow._meta.db_table, RECEIPT_COLUMNS,
+          (f"{head}{r.number}{mid}{r.person_id}\t{r.region_code}\t{stamp}\n" for r in rows))
 
 
 # ---------------------------------------------------------------- reports and exports
