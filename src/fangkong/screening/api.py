@@ -555,6 +555,56 @@ def list_gaps(request, filters: Query[GapQuery]):
     return reconciliation.gaps(request.auth, region_code=filters.region_code)
 
 
+class GroupRecordOut(Schema):
+    id: int
+    source: str
+    name: str
+    reported_on: dt.date
+    region_code: str
+    id_number: str
+    phone: str
+    birth_date: dt.date | None
+
+
+class GroupOut(Schema):
+    id: int
+    region_code: str
+    name: str
+    sources: list[str]
+    records: list[GroupRecordOut]
+
+
+class VillageGroups(Schema):
+    region_code: str
+    groups: list[GroupOut]
+
+
+@router.get("/unregistered", response={200: list[VillageGroups], **ERRORS},
+            summary="各村未登记人员（多渠道合并）")
+def list_unregistered(request, filters: Query[GapQuery]):
+    groups = reconciliation.unregistered(request.auth, region_code=filters.region_code)
+    villages = reconciliation.present_groups(request.auth, groups, channel=_channel(request),
+                                             request=request)
+    return [{"region_code": v["region_code"],
+             "groups": [{"id": i["group"].pk, "region_code": i["group"].region_code,
+                         "name": i["group"].name, "sources": i["group"].sources,
+                         "records": i["records"]} for i in v["groups"]]}
+            for v in villages]  # fmt: skip
+
+
+class RegisteredOut(Schema):
+    person: PersonBrief
+
+
+@router.post("/unregistered/{group_id}/register", response={201: RegisteredOut, **WRITE_ERRORS},
+             summary="将未登记人员登记入库并关联其全部名单记录")
+def register_unregistered(request, group_id: PathId):
+    person = reconciliation.register_group(user=request.auth, group_id=group_id,
+                                           channel=_channel(request), request=request)
+    return Status(201, {"person": selectors.present_person(
+        request.auth, person, audited=False, channel=_channel(request))})
+
+
 # ---------------------------------------------------------------- visit tasks (走访核查)
 
 
@@ -603,6 +653,71 @@ class VisitDoneIn(Schema):
 def visit_done(request, task_id: PathId, payload: VisitDoneIn):
     task = visits.complete(user=request.auth, task_id=task_id, channel=_channel(request),
                            **payload.dict())
+    return {"id": task.pk, "reason": task.reason, "assignee_id": task.assignee_id,
+            "due_at": task.due_at, "status": task.status, "escalation": task.escalation,
+            "present": task.present, "healthy": task.healthy,
+            "person": selectors.present_person(request.auth, task.person, audited=False,
+                                               channel=_channel(request))}  # fmt: skip
+
+
+class EscalatedOut(Schema):
+    id: int
+    person: PersonBrief
+    reason: str
+    assignee_id: int | None
+    assignee_name: str
+    due_at: dt.datetime
+    overdue_minutes: int
+    escalation: int
+    escalated_at: dt.datetime | None
+
+
+class EscalatedQuery(Schema):
+    level: Literal["village", "township"] | None = None
+
+
+def _escalated_out(request, tasks: list) -> list[dict[str, Any]]:
+    visible = visible_fields(request.auth)
+    if visible and tasks:
+        audit.record_sensitive_reads(
+            user=request.auth, object_type="person", object_ids=[t.person_id for t in tasks],
+            fields=visible, channel=_channel(request), request=request)
+    now = timezone.now()
+    return [{"id": t.pk, "reason": t.reason, "assignee_id": t.assignee_id,
+             "assignee_name": (t.assignee.display_name or t.assignee.username)
+             if t.assignee else "",
+             "due_at": t.due_at, "overdue_minutes": max(int((now - t.due_at).total_seconds()
+                                                            // 60), 0),
+             "escalation": t.escalation, "escalated_at": t.escalated_at,
+             "person": selectors.present_person(request.auth, t.person, audited=False,
+                                                channel=_channel(request))}
+            for t in tasks]  # fmt: skip
+
+
+@router.get("/visits/escalated", response={200: list[EscalatedOut], **ERRORS},
+            summary="超时上报的走访任务（村、乡镇；默认为本级及以上）")
+def list_escalated_visits(request, filters: Query[EscalatedQuery]):
+    level = visits.LEVEL_NAMES.get(filters.level or "")
+    return _escalated_out(request, list(visits.escalated(request.auth, level=level)[:500]))
+
+
+class ReassignIn(Schema):
+    assignee_id: ObjectId
+
+
+@router.post("/visits/{task_id}/reassign", response={200: EscalatedOut, **WRITE_ERRORS},
+             summary="改派超时走访任务给本片区其他网格员")
+def reassign_visit(request, task_id: PathId, payload: ReassignIn):
+    task = visits.reassign(user=request.auth, task_id=task_id,
+                           assignee_id=payload.assignee_id, channel=_channel(request))
+    return _escalated_out(request, [task])[0]
+
+
+@router.post("/visits/{task_id}/handle", response={200: VisitOut, **WRITE_ERRORS},
+             summary="村、乡镇自行完成超时走访")
+def handle_visit(request, task_id: PathId, payload: VisitDoneIn):
+    task = visits.handle(user=request.auth, task_id=task_id, channel=_channel(request),
+                         **payload.dict())
     return {"id": task.pk, "reason": task.reason, "assignee_id": task.assignee_id,
             "due_at": task.due_at, "status": task.status, "escalation": task.escalation,
             "present": task.present, "healthy": task.healthy,

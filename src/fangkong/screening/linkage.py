@@ -20,7 +20,8 @@ each pair is scored once. (Pinyin with the house numbers catches the records who
 date and phone both disagree.)
 
 Links are one-to-one: the best-scoring pairs are taken first, and a record already linked
-is not linked again.
+is not linked again. :func:`cluster` applies the same rules within one list, to group the
+records of one person that no registry person matches.
 
 Why not Splink: this engine is written for the fields and noise of these lists (Chinese
 names by pinyin, ID numbers with check digits, homophones), its weights are fixed and
@@ -211,3 +212,65 @@ def link(left: Sequence[Rec], right: Sequence[Rec], *, review: float = REVIEW,
         used_r.add(j)
         links.append(Link(lp[i].rec.key, rp[j].rec.key, round(total, 2), "score", why))
     return links
+
+
+def cluster(records: Sequence[Rec], *, threshold: float = AUTO_LINK) -> list[list[object]]:
+    """Group the records of one list that describe the same person (deduplication).
+
+    The rules of :func:`link`, applied within one list: records with the same valid ID
+    number are one person; otherwise two records scoring ``threshold`` or more (from the
+    same blocking keys) are. Groups are merged best score first, and never so that one group
+    would hold two different valid ID numbers. Returns the keys of each group, every record
+    in exactly one group (a record like no other is a group of its own).
+    """
+    prepared = [_Prepared(r) for r in records]
+    parent = list(range(len(prepared)))
+    ids: list[set[str]] = [{p.valid_id} if p.valid_id else set() for p in prepared]
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def merge(i: int, j: int) -> None:
+        a, b = root(i), root(j)
+        if a == b or (ids[a] and ids[b] and ids[a] != ids[b]):
+            return
+        parent[b] = a
+        ids[a] |= ids[b]
+
+    by_id: dict[str, int] = {}
+    for i, p in enumerate(prepared):
+        if p.valid_id:
+            if p.valid_id in by_id:
+                merge(by_id[p.valid_id], i)
+            else:
+                by_id[p.valid_id] = i
+    index: dict[tuple, list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        for key in _blocking_keys(p):
+            index[key].append(i)
+    scored: list[tuple[float, int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for block in index.values():
+        if len(block) < 2 or len(block) > MAX_BLOCK:
+            continue
+        for x, i in enumerate(block):
+            for j in block[x + 1 :]:
+                if (i, j) in seen:
+                    continue
+                seen.add((i, j))
+                p, q = prepared[i], prepared[j]
+                if p.valid_id and q.valid_id:
+                    continue  # equal ones are merged above; different ones are two people
+                total, _why = score(p, q)
+                if total >= threshold:
+                    scored.append((total, i, j))
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    for _total, i, j in scored:
+        merge(i, j)
+    groups: dict[int, list[object]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        groups[root(i)].append(p.rec.key)
+    return list(groups.values())

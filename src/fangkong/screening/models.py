@@ -72,7 +72,10 @@ class RiskArea(models.Model):
 class Stay(models.Model):
     """A travel or stay record (行程/旅居史): where a person was, from when to when."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stays")
+    # No index of its own: (person, left) below serves every look-up by person, and one
+    # index fewer is one insert fewer per stay of a million-row ledger.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stays",
+                               db_index=False)  # fmt: skip
     # The person's residence code, copied so jurisdiction filters need no join.
     region_code = models.CharField(max_length=15, db_index=True, editable=False)
     place_code = models.CharField(_("Place code"), max_length=12, blank=True, db_index=True)
@@ -83,8 +86,10 @@ class Stay(models.Model):
     source = models.CharField(_("Source"), max_length=12, choices=Source.choices)
     source_file = models.CharField(max_length=200, blank=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)
+    # Unindexed: accounts are deactivated, not deleted, and nothing lists stays by author.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -294,6 +299,9 @@ class LedgerImport(models.Model):
     rows_imported = models.PositiveIntegerField(default=0)
     rows_existing = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    # Row numbers this import stored, as inclusive [first, last] ranges: re-importing the
+    # same file (same hash) skips them.
+    rows_done = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
     message = models.CharField(max_length=500, blank=True)
     task = models.ForeignKey("core.TaskRecord", on_delete=models.SET_NULL, null=True, blank=True)
@@ -311,28 +319,48 @@ class LedgerImport(models.Model):
         return self.file_name
 
 
-class LedgerRow(models.Model):
-    """A ledger row already imported: the file hash and row number make re-imports safe."""
-
-    file_hash = models.CharField(max_length=64)
-    row = models.PositiveIntegerField()
-    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="ledger_rows")
-    region_code = models.CharField(max_length=15, db_index=True)
-    imported_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["file_hash", "row"], name="ledger_row_once")]
-
-    def __str__(self) -> str:
-        return f"{self.file_hash[:8]}:{self.row}"
-
-
 class LinkMethod(models.TextChoices):
     NONE = "", _("Not linked")
     ID = "id", _("Same ID number")
     AUTO = "auto", _("Linked automatically")
     CONFIRMED = "confirmed", _("Confirmed by a person")
+    REGISTERED = "registered", _("Registered from the lists")
+
+
+class UnregisteredGroup(models.Model):
+    """One person the lists name who is not in the registry (未登记人员).
+
+    The unlinked entries of a village are grouped across channels when reconciliation runs
+    (:func:`.reconciliation.group_unregistered`): entries with the same valid ID number, or
+    that the linker would link automatically, are one group, so a returnee reported by the
+    police and by a tip-off is listed once. The group is stored, not recomputed per page
+    view; registering it creates the person and links all its entries (``person`` is then
+    set and the group kept as the provenance of the registration).
+    """
+
+    region_code = models.CharField(_("Village"), max_length=15, db_index=True)
+    # The lowest entry id of the group: a regrouping that finds the same group keeps its id.
+    anchor = models.PositiveBigIntegerField(db_index=True)
+    name = models.CharField(_("Full name"), max_length=64)
+    sources = models.JSONField(_("Reported by"), default=list)
+    records_count = models.PositiveIntegerField(_("Entries"), default=0)
+    first_reported = models.DateField(_("First reported on"))
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    registered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Unregistered person")
+        verbose_name_plural = _("Unregistered persons")
+        ordering = ["region_code", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.name}"
 
 
 class SourceRecord(models.Model):
@@ -357,6 +385,8 @@ class SourceRecord(models.Model):
     link_method = models.CharField(max_length=10, choices=LinkMethod.choices, blank=True,
                                    default="")
     link_score = models.FloatField(null=True, blank=True)
+    group = models.ForeignKey(UnregisteredGroup, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="records")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -433,6 +463,11 @@ class VisitTask(models.Model):
     status = models.CharField(max_length=5, choices=Status.choices, default=Status.OPEN)
     escalation = models.PositiveSmallIntegerField(choices=Escalation.choices, default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    reassigned_at = models.DateTimeField(null=True, blank=True)
+    reassigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     present = models.BooleanField(_("At home"), null=True)
     healthy = models.BooleanField(_("No fever or cough"), null=True)
     temperature = models.DecimalField(_("Temperature"), max_digits=3, decimal_places=1,

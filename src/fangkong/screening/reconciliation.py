@@ -10,8 +10,14 @@ Rules:
   automatically; the review band becomes a :class:`CandidatePair` for a person.
 - Human decisions are stored and reused: a rejected pair is never proposed again, a
   confirmed pair links the entry; linked entries are not re-linked by later runs.
+- The entries still unlinked after a run are grouped per village across channels
+  (:func:`group_unregistered`, by :func:`.linkage.cluster`): one
+  :class:`UnregisteredGroup` per person the registry lacks (未登记人员), stored until the
+  next run. Entries waiting in a candidate pair are left out: they may be a registered
+  person. Registering a group creates the person through the registry's services (the
+  channel as its source) and links every entry of the group to it.
 - Gaps are counted per village over persons: "police, not village" are persons (or
-  unlinked entries) from the police channel without any village report, and the reverse.
+  unregistered groups) from the police channel without any village report, and the reverse.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Count
@@ -31,10 +37,11 @@ from fangkong.core.errors import FieldError, NotFound, ValidationFailed
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.models import AuditEvent
 from fangkong.core.roles import Action
-from fangkong.people.models import Person, Sex, Source
+from fangkong.people import services as people_services
+from fangkong.people.models import Person, PersonCategory, Sex, Source
 
 from . import linkage
-from .models import CandidatePair, LinkMethod, SourceRecord
+from .models import CandidatePair, LinkMethod, SourceRecord, UnregisteredGroup
 from .services import require
 
 LIST_SOURCES = (Source.POLICE, Source.VILLAGE, Source.SELF_REPORT, Source.CHECKPOINT,
@@ -100,6 +107,7 @@ class ReconcileSummary:
     linked_automatically: int = 0
     for_review: int = 0
     unmatched: int = 0
+    unregistered: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -121,6 +129,7 @@ def reconcile(*, user: Any, region_code: str, channel: str = "api") -> Reconcile
         records = list(SourceRecord.objects.filter(in_region, person__isnull=True))
         summary.records = len(records)
         if not records:
+            group_unregistered(region_code=region_code)
             return summary
         persons = list(Person.objects.filter(in_region).select_related("household")
                        .only("id", "name", "id_number", "sex", "birth_date", "phone",
@@ -151,6 +160,7 @@ def reconcile(*, user: Any, region_code: str, channel: str = "api") -> Reconcile
                 record.person_id = lk.right
                 record.link_method = LinkMethod.ID if lk.method == "id" else LinkMethod.AUTO
                 record.link_score = lk.score
+                record.group_id = None
                 linked_ids.add(record.pk)
                 if lk.method == "id":
                     summary.linked_by_id += 1
@@ -161,9 +171,10 @@ def reconcile(*, user: Any, region_code: str, channel: str = "api") -> Reconcile
                                                region_code=record.region_code,
                                                score=lk.score, why=lk.why[:100]))
         SourceRecord.objects.bulk_update([by_pk[k] for k in linked_ids],
-                                         ["person", "link_method", "link_score"],
+                                         ["person", "link_method", "link_score", "group"],
                                          batch_size=2000)  # fmt: skip
         CandidatePair.objects.bulk_create(new_pairs, batch_size=2000, ignore_conflicts=True)
+        summary.unregistered = group_unregistered(region_code=region_code)
         summary.for_review = CandidatePair.objects.filter(
             in_region, status="pending", record__person__isnull=True).count()
         summary.unmatched = summary.records - len(linked_ids)
@@ -192,7 +203,10 @@ def decide(*, user: Any, pair_id: int, accept: bool, channel: str = "api") -> Ca
             record.person_id = pair.person_id
             record.link_method = LinkMethod.CONFIRMED
             record.link_score = pair.score
-            record.save(update_fields=["person", "link_method", "link_score"])
+            group_id, record.group_id = record.group_id, None
+            record.save(update_fields=["person", "link_method", "link_score", "group"])
+            if group_id is not None:
+                _refresh_group(group_id)
             CandidatePair.objects.filter(record=record, status="pending").update(
                 status=CandidatePair.Status.REJECTED, decided_by=user, decided_at=now)
         audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="candidate_pair",
@@ -215,9 +229,10 @@ def gaps(user: Any, *, region_code: str | None = None,
     if region_code:
         qs = qs.filter(jurisdiction.prefix_q("region_code", [region_code]))
     seen: dict[str, dict[Any, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for source, village, person_id, pk in qs.values_list("source", "region_code",
-                                                         "person_id", "pk"):
-        key = person_id if person_id is not None else f"r{pk}"
+    rows = qs.values_list("source", "region_code", "person_id", "group_id", "pk")
+    for source, village, person_id, group_id, pk in rows:
+        # One person: the registered one, else the group of unregistered entries.
+        key = person_id if person_id is not None else f"g{group_id}" if group_id else f"r{pk}"
         seen[village[:12]][key].add(source)
     out = []
     for village, people in sorted(seen.items()):
@@ -231,12 +246,13 @@ def gaps(user: Any, *, region_code: str | None = None,
 
 def link_counts(user: Any) -> dict[str, int]:
     """How the entries of the user's area were linked: by ID number, automatically, by a
-    person's confirmation, or not yet."""
+    person's confirmation, by registering the person they name, or not yet."""
     require(user, Action.SCREENING_VIEW)
     counts = dict(jurisdiction.scope(SourceRecord.objects.all(), user)
                   .values_list("link_method").annotate(n=Count("id")).order_by())  # fmt: skip
     return {"id": counts.get(LinkMethod.ID, 0), "auto": counts.get(LinkMethod.AUTO, 0),
             "confirmed": counts.get(LinkMethod.CONFIRMED, 0),
+            "registered": counts.get(LinkMethod.REGISTERED, 0),
             "unlinked": counts.get(LinkMethod.NONE, 0)}  # fmt: skip
 
 
@@ -280,3 +296,207 @@ def _side(name: str, pinyin: str, birth_date: dt.date | None, sex: str, id_numbe
             "sex": Sex(sex).label if sex in Sex.values else "",
             "id_number": present("id_number", id_number, visible),
             "phone": present("phone", phone, visible)}  # fmt: skip
+
+
+# ---------------------------------------------------------------- unregistered (未登记人员)
+
+
+def _group_region(codes: set[str]) -> str:
+    """The region of a group: its entries' code when they agree, else their village."""
+    return next(iter(codes)) if len(codes) == 1 else min(codes)[:12]
+
+
+def _representative(records: list[SourceRecord]) -> SourceRecord:
+    """The entry that speaks for a group: one with a valid ID number, else the latest."""
+    def rank(r: SourceRecord) -> tuple:
+        valid = bool(r.id_number) and idnumbers.is_valid(r.id_number)
+        return (valid, r.reported_on, r.pk)
+
+    return max(records, key=rank)
+
+
+def _describe(group: UnregisteredGroup, records: list[SourceRecord]) -> None:
+    """Fill a group's stored summary from its entries."""
+    lead = _representative(records)
+    present_sources = {r.source for r in records}
+    group.anchor = min(r.pk for r in records)
+    group.region_code = _group_region({r.region_code for r in records})
+    group.name = lead.name
+    group.sources = [s for s in LIST_SOURCES if s in present_sources]
+    group.records_count = len(records)
+    group.first_reported = min(r.reported_on for r in records)
+    group.updated_at = timezone.now()
+
+
+def _cluster_rec(r: SourceRecord) -> linkage.Rec:
+    """An entry as the linker sees it, with birth date and sex read from a valid ID number
+    when the list left them out (the registry derives them the same way)."""
+    sex, born = r.sex, r.birth_date
+    if r.id_number and idnumbers.is_valid(r.id_number) and not (sex and born):
+        info = idnumbers.parse(r.id_number)
+        sex, born = sex or info.sex, born or info.birth_date
+    return linkage.Rec(r.pk, r.name, r.id_number, sex, born, r.phone, r.address)
+
+
+def group_unregistered(*, region_code: str) -> int:
+    """Regroup the unlinked entries of the villages under ``region_code`` (a village is the
+    unit: a grid's run regroups its village); returns the number of groups.
+
+    A group found again (same lowest entry) keeps its id, so a page open during a run still
+    names the right group. Groups already registered are history and not touched.
+    """
+    area = region_code[:12]
+    in_area = jurisdiction.prefix_q("region_code", [area])
+    with transaction.atomic():
+        waiting = set(CandidatePair.objects.filter(in_area, status="pending",
+                                                   record__person__isnull=True)
+                      .values_list("record_id", flat=True))  # fmt: skip
+        records = [r for r in SourceRecord.objects.filter(in_area, person__isnull=True)
+                   .order_by("pk") if r.pk not in waiting]  # fmt: skip
+        by_village: dict[str, list[SourceRecord]] = defaultdict(list)
+        for r in records:
+            by_village[r.region_code[:12]].append(r)
+        old = {g.anchor: g for g in UnregisteredGroup.objects.filter(in_area,
+                                                                     person__isnull=True)}
+        kept: list[UnregisteredGroup] = []
+        new: list[UnregisteredGroup] = []
+        members: list[tuple[UnregisteredGroup, list[SourceRecord]]] = []
+        for village_records in by_village.values():
+            by_pk = {r.pk: r for r in village_records}
+            for keys in linkage.cluster([_cluster_rec(r) for r in village_records]):
+                group_records = [by_pk[cast(int, k)] for k in keys]
+                group = old.pop(min(r.pk for r in group_records), None)
+                if group is None:
+                    group = UnregisteredGroup()
+                    new.append(group)
+                else:
+                    kept.append(group)
+                _describe(group, group_records)
+                members.append((group, group_records))
+        UnregisteredGroup.objects.bulk_update(
+            kept, ["region_code", "name", "sources", "records_count", "first_reported",
+                   "updated_at"], batch_size=2000)  # fmt: skip
+        UnregisteredGroup.objects.bulk_create(new, batch_size=2000)
+        changed = []
+        for group, group_records in members:
+            for r in group_records:
+                if r.group_id != group.pk:
+                    r.group_id = group.pk
+                    changed.append(r)
+        SourceRecord.objects.bulk_update(changed, ["group"], batch_size=2000)
+        if waiting:
+            SourceRecord.objects.filter(pk__in=waiting, group__isnull=False).update(group=None)
+        UnregisteredGroup.objects.filter(pk__in=[g.pk for g in old.values()]).delete()
+    return len(members)
+
+
+def _refresh_group(group_id: int) -> None:
+    """Bring a group's summary up to date after one of its entries was linked elsewhere;
+    a group left without entries is removed."""
+    group = UnregisteredGroup.objects.filter(pk=group_id, person__isnull=True).first()
+    if group is None:
+        return
+    records = list(group.records.filter(person__isnull=True))
+    if not records:
+        group.delete()
+        return
+    _describe(group, records)
+    group.save()
+
+
+def unregistered(user: Any, *, region_code: str | None = None,
+                 limit: int = 500) -> list[UnregisteredGroup]:
+    """The groups of unregistered entries of the user's area, with their entries, by
+    village and name (as stored by the last reconciliation run)."""
+    require(user, Action.SCREENING_VIEW)
+    qs = jurisdiction.scope(UnregisteredGroup.objects.filter(person__isnull=True), user)
+    if region_code:
+        qs = qs.filter(jurisdiction.prefix_q("region_code", [region_code]))
+    return list(qs.prefetch_related("records").order_by("region_code", "name", "id")[:limit])
+
+
+def present_groups(user: Any, groups: list[UnregisteredGroup], *, channel: str,
+                   request: Any = None) -> list[dict[str, Any]]:
+    """Unregistered groups per village, each with the channels that reported it and its
+    entries as the role may see them (unmasked reads audited in one insert)."""
+    visible = visible_fields(user)
+    shown = [r.pk for g in groups for r in g.records.all() if r.id_number or r.phone]
+    if visible and shown:
+        audit.record_sensitive_reads(user=user, object_type="source_record", object_ids=shown,
+                                     fields=visible, channel=channel, request=request)
+    labels = dict(Source.choices)
+    villages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for g in groups:
+        records = sorted(g.records.all(), key=lambda r: (r.reported_on, r.pk))
+        lead = _representative(records) if records else None
+        villages[g.region_code[:12]].append({
+            "group": g,
+            "channels": [labels.get(s, s) for s in g.sources],
+            "id_number": present("id_number", lead.id_number, visible) if lead else "",
+            "phone": present("phone", lead.phone, visible) if lead else "",
+            "sex": Sex(lead.sex).label if lead and lead.sex in Sex.values else "",
+            "birth_date": lead.birth_date if lead else None,
+            "records": [{"id": r.pk, "source": r.source, "source_label": labels.get(r.source),
+                         "name": r.name, "reported_on": r.reported_on,
+                         "region_code": r.region_code,
+                         "id_number": present("id_number", r.id_number, visible),
+                         "phone": present("phone", r.phone, visible),
+                         "birth_date": r.birth_date} for r in records],
+        })  # fmt: skip
+    return [{"region_code": code, "groups": items} for code, items in sorted(villages.items())]
+
+
+def _person_data(group: UnregisteredGroup, records: list[SourceRecord]) -> dict[str, Any]:
+    """What the registry learns from a group: the representative entry first, the others
+    filling what it lacks; with a valid ID number, sex and birth date follow from it."""
+    lead = _representative(records)
+    others = [lead, *sorted((r for r in records if r is not lead),
+                            key=lambda r: (r.reported_on, r.pk), reverse=True)]
+
+    def first(field: str) -> Any:
+        return next((getattr(r, field) for r in others if getattr(r, field)), None)
+
+    data: dict[str, Any] = {"name": lead.name, "region_code": group.region_code,
+                            "category": PersonCategory.RETURNEE, "phone": first("phone") or ""}
+    number = lead.id_number if lead.id_number and idnumbers.is_valid(lead.id_number) else ""
+    if number:
+        data["id_number"] = number
+    else:
+        data["sex"], data["birth_date"] = first("sex") or "", first("birth_date")
+    return data
+
+
+def register_group(*, user: Any, group_id: int, channel: str = "api",
+                   request: Any = None) -> Person:
+    """Register the person an unregistered group names and link all its entries to them.
+
+    The person is created by the registry's own service (its rules: a valid, unique ID
+    number, a region inside the user's jurisdiction; its history and audit), with the
+    channel of the group's representative entry as its source; the entries are linked with
+    the method "registered", which with the group keeps where the person came from.
+    """
+    require(user, Action.SCREENING_EDIT)
+    with transaction.atomic():
+        group = (jurisdiction.scope(UnregisteredGroup.objects.select_for_update(), user)
+                 .filter(pk=group_id).first())  # fmt: skip
+        if group is None:
+            raise NotFound(group_id)
+        records = list(group.records.filter(person__isnull=True).order_by("pk"))
+        if group.person_id is not None or not records:
+            raise ValidationFailed([FieldError("group", _("This person is already registered"))])
+        lead = _representative(records)
+        source = lead.source if lead.source in Source.values else Source.MANUAL
+        person = people_services.create_person(user=user, data=_person_data(group, records),
+                                               source=source, channel=channel,
+                                               request=request)  # fmt: skip
+        SourceRecord.objects.filter(pk__in=[r.pk for r in records]).update(
+            person=person, link_method=LinkMethod.REGISTERED, link_score=None)
+        CandidatePair.objects.filter(record__in=records, status="pending").update(
+            status=CandidatePair.Status.REJECTED, decided_by=user, decided_at=timezone.now())
+        group.person, group.registered_by, group.registered_at = person, user, timezone.now()
+        group.save(update_fields=["person", "registered_by", "registered_at"])
+        audit.record(user=user, kind=AuditEvent.Kind.CREATE, object_type="unregistered_group",
+                     object_id=group.pk, channel=channel, request=request,
+                     detail=(f"person {person.pk} from {'、'.join(group.sources)} entries "
+                             f"{','.join(str(r.pk) for r in records)}")[:300])  # fmt: skip
+    return person

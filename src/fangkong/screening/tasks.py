@@ -112,7 +112,8 @@ def reconcile_task(task_record_id: int, region_code: str) -> dict[str, Any]:
           done=summary.records, total=summary.records, result=summary.as_dict(),
           message=(f"比对 {summary.records:,} 条：身份证号一致 {summary.linked_by_id:,}，"
                    f"自动关联 {summary.linked_automatically:,}，待人工核实 {summary.for_review:,}，"
-                   f"未匹配 {summary.unmatched:,}"))  # fmt: skip
+                   f"未匹配 {summary.unmatched:,}，"
+                   f"未登记人员 {summary.unregistered:,}"))  # fmt: skip
     return summary.as_dict()
 
 

@@ -1,6 +1,7 @@
 """Pages of screening: risk areas, policies and current decisions; ledger templates, upload
 with progress and errors, exports; the reconciliation review (candidate pairs confirmed or
-rejected by a person) and the grid worker's visit form.
+rejected by a person, the unregistered persons grouped across channels and registered),
+the grid worker's visit form and the escalated visits the village or township follows.
 
 Thin glue: forms parse, selectors read (scoped by jurisdiction), services and
 :mod:`.ledgers` decide and write.
@@ -8,14 +9,17 @@ Thin glue: forms parse, selectors read (scoped by jurisdiction), services and
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import jurisdiction
@@ -58,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
                                                  request=request),
         "gaps": gaps,
         "to_check": reconciliation.candidates(user).count(),
+        "escalated": visits.escalated(user).count(),
         "omissions": omitted,
         "can_rules": can(user, Action.SCREENING_RULES),
         "can_import": can(user, Action.LEDGER_IMPORT),
@@ -257,13 +262,45 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     pending = reconciliation.candidates(user)
     pairs = list(pending[:PAIRS_SHOWN])
+    groups = reconciliation.unregistered(user, limit=GROUPS_SHOWN)
+    villages = reconciliation.present_groups(user, groups, channel=CHANNEL, request=request)
+    _name_villages(villages)
     return render(request, "screening/reconciliation.html", {
         "counts": reconciliation.link_counts(user),
         "pending": pending.count(),
         "pairs": reconciliation.present_pairs(user, pairs, channel=CHANNEL, request=request),
         "gaps": reconciliation.gaps(user),
         "can_decide": can(user, Action.SCREENING_EDIT),
+        "unregistered": villages,
+        "unregistered_shown": len(groups),
+        "can_register": can(user, Action.SCREENING_EDIT) and can(user, Action.PERSON_CREATE),
     })  # fmt: skip
+
+
+GROUPS_SHOWN = 300
+
+
+@login_required
+@require_POST
+@service_errors
+def register_group(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Register the person an unregistered group names; all its entries are linked. htmx
+    swaps the group's row for the outcome; without htmx the browser returns to the page."""
+    error, person = "", None
+    try:
+        person = reconciliation.register_group(user=request.user, group_id=group_id,
+                                               channel=CHANNEL, request=request)
+    except ValidationFailed as exc:
+        error = "；".join(e.message for e in exc.errors) or exc.detail
+    if request.htmx:
+        return render(request, "screening/_group_registered.html",
+                      {"person": person, "error": error, "group_id": group_id})
+    if error:
+        messages.error(request, error)
+    elif person is not None:
+        messages.success(request, _("%(name)s is registered and the entries are linked.")
+                         % {"name": person.name})
+    return redirect("screening:reconciliation")
 
 
 @login_required
@@ -333,4 +370,122 @@ def visit_form(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "screening/visit_form.html", {
         "task": task, "person": person, "form": form,
         "overdue": task.status == VisitTask.Status.OPEN and task.due_at < timezone.now(),
+    })  # fmt: skip
+
+
+ESCALATIONS_SHOWN = 200
+
+
+def overdue_text(delta: dt.timedelta) -> str:
+    """How late a visit is, in days and hours (or hours and minutes under a day)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return ngettext("%(d)d day %(h)d h", "%(d)d days %(h)d h", days) % {"d": days,
+                                                                            "h": hours}
+    return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+
+
+def _escalation_rows(request: HttpRequest, items: list[VisitTask]) -> list[dict]:
+    """Escalated visits as shown: the person masked by role (unmasked reads audited in one
+    insert), how late, and the grid workers each may be handed to."""
+    user = request.user
+    now = timezone.now()
+    people = {t.person_id: selectors.present_person(user, t.person, channel=CHANNEL,
+                                                    audited=False) for t in items}
+    selectors.audit_person_reads(user, list(people), channel=CHANNEL, request=request)
+    handling = visits.may_handle_escalations(user)
+    workers: dict[str, list] = {}
+    rows = []
+    for t in items:
+        if handling and t.region_code not in workers:
+            workers[t.region_code] = list(visits.workers_for(t.region_code)[:50])
+        rows.append({"task": t, "person": people[t.person_id],
+                     "overdue": overdue_text(now - t.due_at),
+                     "workers": [w for w in workers.get(t.region_code, [])
+                                 if w.pk != t.assignee_id]})  # fmt: skip
+    return rows
+
+
+@login_required
+@require_GET
+@service_errors
+def escalation_list(request: HttpRequest) -> HttpResponse:
+    """Overdue visits escalated to the village or township of the user, filtered by level;
+    the village or township hands one to another grid worker or makes it itself."""
+    user = request.user
+    chosen = request.GET.get("level", "")
+    level = visits.LEVEL_NAMES.get(chosen)
+    items = list(visits.escalated(user, level=level)[:ESCALATIONS_SHOWN])
+    return render(request, "screening/escalations.html", {
+        "rows": _escalation_rows(request, items),
+        "level": chosen if level else "",
+        "levels": [("village", VisitTask.Escalation.VILLAGE.label),
+                   ("township", VisitTask.Escalation.TOWNSHIP.label)],
+        "can_handle": visits.may_handle_escalations(user),
+        "shown": ESCALATIONS_SHOWN,
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+@service_errors
+def escalation_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Hand an escalated visit to another grid worker of the area. htmx swaps the row."""
+    error, done = "", ""
+    assignee = request.POST.get("assignee", "")
+    try:
+        task: VisitTask | None = visits.reassign(
+            user=request.user, task_id=task_id, channel=CHANNEL,
+            assignee_id=int(assignee) if assignee.isdigit() else 0)
+    except ValidationFailed as exc:
+        error = "；".join(e.message for e in exc.errors) or exc.detail
+        try:
+            task = visits.escalated_task(request.user, task_id)
+        except ValidationFailed:
+            task = None  # made or recorded meanwhile: nothing left to reassign
+    else:
+        assert task is not None and task.assignee is not None
+        done = _("The visit is handed to %(worker)s.") % {
+            "worker": task.assignee.display_name or task.assignee.username}
+    if request.htmx:
+        row = _escalation_rows(request, [task])[0] if task is not None else None
+        return render(request, "screening/_escalation_row.html", {
+            "row": row, "task_id": task_id, "can_handle": True, "error": error, "done": done})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("screening:escalations")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
+def escalation_handle(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The village or township makes an escalated visit itself, with the worker's form."""
+    user = request.user
+    try:
+        task = visits.escalated_task(user, task_id)
+    except ValidationFailed as exc:
+        messages.error(request, "；".join(e.message for e in exc.errors))
+        return redirect("screening:escalations")
+    person = selectors.present_person(user, task.person, channel=CHANNEL, request=request)
+    initial = {"phone": person["phone"]} if "phone" in visible_fields(user) else {}
+    form = VisitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            visits.handle(user=user, task_id=task.pk, channel=CHANNEL,
+                          **form.visit_arguments())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The visit to %(name)s is recorded.")
+                             % {"name": task.person.name})
+            return redirect("screening:escalations")
+    return render(request, "screening/visit_form.html", {
+        "task": task, "person": person, "form": form, "overdue": True,
+        "back_url": reverse("screening:escalations"),
+        "back_label": _("Back to the escalated visits"),
     })  # fmt: skip

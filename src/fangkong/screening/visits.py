@@ -12,6 +12,12 @@ Rules:
   township. :func:`escalate_overdue` runs every five minutes in ``fangkong worker`` (a
   periodic job registered in :mod:`.apps`), after each evaluation, and on demand with
   ``fangkong manage screening_escalate``.
+- An escalated visit is followed by the level it reached (:func:`escalated`): village
+  cadres see the escalated visits of their village, township offices those escalated to
+  the township (the county both). They may hand the visit to another grid worker whose
+  area covers the person (:func:`reassign`) or make it themselves (:func:`handle`, the
+  worker's confirmation fields). Grid workers only ever see their own and unassigned
+  visits of their grid.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import assignments, audit, jurisdiction, phones
-from fangkong.core.errors import FieldError, NotFound, ValidationFailed
+from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEvent
-from fangkong.core.roles import Action, Role
+from fangkong.core.roles import Action, Role, can
 
 from .evaluation import latest_run
 from .models import Measure, ScreeningDecision, VisitTask
@@ -130,3 +138,101 @@ def complete(*, user: Any, task_id: int, present: bool, healthy: bool,
         audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="visit_task",
                      object_id=task.pk, channel=channel)
     return task
+
+
+# ---------------------------------------------------------------- escalations (超时上报)
+
+# The level each role answers for (its list starts there); the county oversees every level.
+HANDLER_LEVELS = {
+    Role.VILLAGE_CADRE: VisitTask.Escalation.VILLAGE,
+    Role.TOWNSHIP: VisitTask.Escalation.TOWNSHIP,
+    Role.COUNTY_HQ: VisitTask.Escalation.VILLAGE,
+}
+LEVEL_NAMES = {"village": VisitTask.Escalation.VILLAGE, "township": VisitTask.Escalation.TOWNSHIP}
+
+
+def own_level(user: Any) -> int:
+    """The lowest escalation level the user answers for (village for everyone else)."""
+    return HANDLER_LEVELS.get(getattr(user, "role", ""), VisitTask.Escalation.VILLAGE)
+
+
+def may_handle_escalations(user: Any) -> bool:
+    """True for the village, township and county users who may reassign or make an
+    escalated visit (the role matrix's edit action, at a level that receives escalations)."""
+    return can(user, Action.SCREENING_EDIT) and getattr(user, "role", "") in HANDLER_LEVELS
+
+
+def escalated(user: Any, *, level: int | None = None) -> QuerySet[VisitTask]:
+    """Open visits escalated past their due time that the user follows, the longest
+    overdue first: at ``level`` exactly, or (``None``) at the user's own level and above.
+    Grid workers see only their own and the unassigned visits of their grid
+    (:func:`tasks_for`)."""
+    at = {"escalation": level} if level else {"escalation__gte": own_level(user)}
+    qs = tasks_for(user).filter(status=VisitTask.Status.OPEN, **at)
+    return qs.select_related("person", "assignee").order_by("due_at", "id")
+
+
+def _ancestors(code: str) -> list[str]:
+    return [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
+
+
+def workers_for(region_code: str) -> QuerySet:
+    """The active grid workers whose area covers ``region_code``: those a visit there may be
+    handed to (they would see it in their own list)."""
+    return (get_user_model().objects
+            .filter(role=Role.GRID_WORKER, is_active=True,
+                    regions__code__in=_ancestors(region_code))
+            .distinct().order_by("display_name", "username"))  # fmt: skip
+
+
+def escalated_task(user: Any, task_id: int, *, for_update: bool = False) -> VisitTask:
+    """An open escalated visit the user may act on; "not found" outside the jurisdiction.
+
+    Raises :class:`PermissionDenied` for a role that does not receive escalations."""
+    if not may_handle_escalations(user):
+        raise PermissionDenied(Action.SCREENING_EDIT)
+    qs = VisitTask.objects.select_related("person", "assignee")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    found = jurisdiction.scope(qs, user).filter(pk=task_id).first()
+    if found is None:
+        raise NotFound(task_id)
+    if found.status == VisitTask.Status.DONE:
+        raise ValidationFailed([FieldError("status", _("This visit is already recorded"))])
+    if found.escalation == VisitTask.Escalation.NONE:
+        raise ValidationFailed([FieldError("status", _("This visit is not escalated"))])
+    return found
+
+
+def reassign(*, user: Any, task_id: int, assignee_id: int, channel: str = "api") -> VisitTask:
+    """Hand an escalated visit to another grid worker whose area covers the person.
+
+    The due time and the escalation stay as they are: the visit is still late, and stays on
+    the escalation list until it is made."""
+    with transaction.atomic():
+        task = escalated_task(user, task_id, for_update=True)
+        worker = workers_for(task.region_code).filter(pk=assignee_id).first()
+        if worker is None:
+            raise ValidationFailed([FieldError(
+                "assignee", _("Choose a grid worker responsible for this person's area"))])
+        if worker.pk == task.assignee_id:
+            raise ValidationFailed([FieldError(
+                "assignee", _("The visit is already assigned to this grid worker"))])
+        before = task.assignee_id
+        task.assignee = worker
+        task.reassigned_at, task.reassigned_by = timezone.now(), user
+        task.save(update_fields=["assignee", "reassigned_at", "reassigned_by"])
+        audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="visit_task",
+                     object_id=task.pk, channel=channel,
+                     detail=f"reassigned {before or '-'} -> {worker.pk}")  # fmt: skip
+    return task
+
+
+def handle(*, user: Any, task_id: int, present: bool, healthy: bool,
+           temperature: Decimal | None, phone: str, note: str,
+           channel: str = "api") -> VisitTask:
+    """The village or township makes an escalated visit itself: recorded as the grid worker
+    would (:func:`complete`), with the user as the one who did it."""
+    escalated_task(user, task_id)
+    return complete(user=user, task_id=task_id, present=present, healthy=healthy,
+                    temperature=temperature, phone=phone, note=note, channel=channel)
