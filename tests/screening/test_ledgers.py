@@ -11,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
@@ -350,3 +352,83 @@ def test_bulk_store_matches_updates_and_shares_as_row_by_row_would(cadre, make_p
     shared = Household.objects.get(address="富强村9号")
     assert set(Person.objects.filter(household=shared).values_list("name", flat=True)) == {
         "甲", "乙"}
+
+
+# ---------------------------------------------------------------- chunked store
+
+
+def test_all_or_nothing_rolls_back_chunks_already_stored(cadre, monkeypatch):
+    """The import stores chunk by chunk while later rows are still being read; an error in
+    the last chunk must still leave nothing behind, and every faulty row is reported."""
+    monkeypatch.setattr(ledgers, "CHUNK_ROWS", 2)
+    rows = [arrival(f"人{i}") for i in range(7)]
+    rows[6]["离开该地日期"] = "不是日期"
+    answer = upload(cadre, csv_bytes(rows), "台账.csv", mode="all").json()
+    assert answer["status"] == "rejected", answer
+    assert [e["row"] for e in answer["errors"]] == [8]
+    assert answer["rows_total"] == 7
+    assert Person.objects.count() == 0 and Stay.objects.count() == 0
+
+
+def test_keep_valid_rows_over_many_chunks_stores_each_once(cadre, monkeypatch):
+    monkeypatch.setattr(ledgers, "CHUNK_ROWS", 3)
+    rows = [arrival(f"人{i}") for i in range(10)]
+    rows[4]["离开该地日期"] = "2022-13-01"
+    content = csv_bytes(rows)
+    first = upload(cadre, content, "台账.csv").json()
+    assert first["rows_imported"] == 9 and first["rows_rejected"] == 1, first
+    assert LedgerImport.objects.get(pk=first["id"]).rows_done == [[2, 5], [7, 11]]
+    again = upload(cadre, content, "台账.csv").json()
+    assert again["rows_imported"] == 0 and again["rows_existing"] == 9
+    assert Person.objects.count() == 9 and Stay.objects.count() == 9
+
+
+def test_reimporting_a_fixed_copy_adds_the_fixed_rows_without_doubling_stays(cadre):
+    """A fixed file is a new file (new hash): persons are matched again, and the stays
+    already recorded for them are not recorded twice."""
+    rows = [arrival("张三"), arrival("李四", left="2022-13-01"), arrival("王五", id_number="")]
+    upload(cadre, xlsx(rows))
+    assert Stay.objects.count() == 2
+    rows[1]["离开该地日期"] = "2022-01-06"
+    fixed = upload(cadre, xlsx(rows)).json()
+    assert fixed["status"] == "done" and fixed["rows_imported"] == 3, fixed
+    assert Person.objects.count() == 3
+    assert Stay.objects.count() == 3
+    assert Stay.objects.filter(person__name="李四").count() == 1
+
+
+def test_a_reader_failure_stores_nothing(cadre, monkeypatch):
+    """Whatever breaks while the rows are read (here: the validator itself) surfaces as a
+    failed task and rolls back what was stored."""
+    monkeypatch.setattr(ledgers, "CHUNK_ROWS", 1)
+    calls = {"n": 0}
+    original = ledgers._Validator.row
+
+    def failing(self, number, cells):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk went away")
+        return original(self, number, cells)
+
+    monkeypatch.setattr(ledgers._Validator, "row", failing)
+    upload(cadre, csv_bytes([arrival(f"人{i}") for i in range(4)]), "台账.csv")
+    assert Person.objects.count() == 0 and Stay.objects.count() == 0
+    ledger = LedgerImport.objects.get()
+    assert ledger.status == LedgerImport.Status.FAILED
+    assert "已全部撤销" in ledger.message and "disk went away" in ledger.message
+
+
+@given(st.sets(st.integers(min_value=2, max_value=400), max_size=60),
+       st.integers(min_value=1, max_value=5))
+def test_row_ranges_hold_exactly_the_rows_stored(numbers, pieces):
+    """Ranges built chunk by chunk and merged say "done" for exactly the stored rows."""
+    ordered = sorted(numbers)
+    size = max(1, len(ordered) // pieces)
+    ranges = []
+    for start in range(0, len(ordered), size):
+        ranges.extend(ledgers.row_ranges(ordered[start:start + size]))
+    merged = ledgers._merge_ranges(ranges)
+    done = ledgers._RowsDone(merged)
+    assert all(first <= last for first, last in merged)
+    assert all(a[1] + 1 < b[0] for a, b in zip(merged, merged[1:], strict=False))
+    assert {n for n in range(0, 402) if n in done} == numbers

@@ -25,13 +25,14 @@ SURNAME_READINGS = {
 }  # fmt: skip
 
 _SPACES = re.compile(r"\s+")
+_HAN_NAME = re.compile(r"[\u3400-\u9fff·\s]+")
 _MIDDLE_DOTS = str.maketrans({"•": "·", "．": "·", "・": "·", "‧": "·"})
 
 
 def clean(raw: str) -> str:
     """Trim, drop inner spaces between Han characters and unify the middle dot (维吾尔族 names)."""
     text = (raw or "").strip().translate(_MIDDLE_DOTS)
-    if re.fullmatch(r"[\u3400-\u9fff·\s]+", text):
+    if _HAN_NAME.fullmatch(text):
         return _SPACES.sub("", text)
     return _SPACES.sub(" ", text)
 

@@ -234,8 +234,9 @@ class FastIdValidator:
         self._date[digits] = info
         return info
 
-    def check(self, raw: str) -> tuple[str, str, str]:
-        """(number, birth date ISO, sex) or raise :class:`idnumbers.IdNumberError`."""
+    def check(self, raw: str, *, allow_legacy: bool = True) -> tuple[str, str, str]:
+        """(number, birth date ISO, sex) or raise :class:`idnumbers.IdNumberError`;
+        ``allow_legacy`` as in :func:`idnumbers.parse` (convert 15-digit numbers or refuse)."""
         if len(raw) == 18:
             area = self._area_sum(raw[:6])
             date = self._date_info(raw[6:14])
@@ -247,7 +248,7 @@ class FastIdValidator:
                 and CHECK_CHARS[(area + date[1] + seq[0]) % 11] == raw[17]
             ):
                 return raw, date[0], seq[1]
-        info = idnumbers.parse(raw, today=self.today)
+        info = idnumbers.parse(raw, allow_legacy=allow_legacy, today=self.today)
         return info.number, info.birth_date.isoformat(), info.sex
 
 

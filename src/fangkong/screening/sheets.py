@@ -122,21 +122,23 @@ def _read_xlsx(path: Path) -> Table:
         raise SheetError(f"表格含有合并单元格（第 {r0 + 1} 行第 {c0 + 1} 列起）："
                          "请取消合并并在每一行填写完整后再导入")  # fmt: skip
     _check_formulas(path)
-    data = sheet.to_python(skip_empty_area=False)
-    while data and not any(_text(v) for v in data[-1]):
-        data.pop()
-    if not data or not any(_text(v) for v in data[0]):
+    # Rows are converted to Python lazily, as the import consumes them: a million-row sheet
+    # is not held twice (as calamine's cells and as Python lists) and the conversion runs in
+    # the import's reader thread.
+    data = sheet.iter_rows()
+    first = next(data, None)
+    headers = [_text(v) for v in first or ()]
+    if not any(headers):
         raise SheetError("第一个工作表是空的：请在第一个工作表中填写表头和数据")
-    headers = [_text(v) for v in data[0]]
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(data[1:], start=2):
+        for number, values in enumerate(data, start=2):
             cells = [_text(v) for v in values[:width]]
             if any(cells):
                 yield number, cells + [""] * (width - len(cells))
 
-    return Table(headers, rows(), len(data) - 1)
+    return Table(headers, rows(), max(sheet.height - 1, 0))
 
 
 def _read_csv(path: Path) -> Table:
