@@ -68,8 +68,10 @@ def initials_key(name: str) -> str:
     return "".join(s[0] for s in pinyin_syllables(name) if s)
 
 
+@lru_cache(maxsize=262144)
 def keys(name: str) -> tuple[str, str]:
-    """(pinyin, initials) together, computing the syllables once."""
+    """(pinyin, initials) together, computing the syllables once; a county's names repeat
+    (a million residents share a few hundred thousand names), so they are remembered."""
     syllables = pinyin_syllables(name)
     return "".join(syllables), "".join(s[0] for s in syllables if s)
 
