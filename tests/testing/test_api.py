@@ -5,6 +5,7 @@ filtered out of lists)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -90,6 +91,9 @@ def endpoints(w):
         ("post", "/testing/points", {"name": "小学", "location": "操场", "region_code": GRID_A1,
          "opens_at": "07:00", "closes_at": "19:00"}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
         ("patch", f"/testing/points/{p}", {"lanes": 3}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
+        ("get", f"/testing/points/{p}/staff", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
+        ("put", f"/testing/points/{p}/staff", {"staff_ids": [w["sampler"].pk], "version": 1},
+         Role.VILLAGE_CADRE, Role.TESTING_STAFF),
         ("get", f"/testing/points/{p}/plan?campaign={c}", None, Role.VILLAGE_CADRE,
          Role.SUPPLY_OFFICER),
         ("post", "/testing/schedules", {"person_id": person.pk, "due_dates": ["2026-03-01"],
@@ -111,17 +115,20 @@ def call(client: ApiClient | Client, method: str, path: str, body):
         )
     if method == "get":
         return client.get(path)
+    if method == "put":
+        return client.client.put("/api/v1" + path, json.dumps(body),
+                                 content_type="application/json")  # fmt: skip
     return getattr(client, "patch" if method == "patch" else "post")(path, body or {})
 
 
-@pytest.mark.parametrize("index", range(24))
+@pytest.mark.parametrize("index", range(26))
 def test_every_endpoint_refuses_the_unauthenticated(world, index):
     method, path, body, *_ = endpoints(world)[index]
     response = call(Client(), method, path, body)
     assert response.status_code == 401, (path, response.content)
 
 
-@pytest.mark.parametrize("index", range(24))
+@pytest.mark.parametrize("index", range(26))
 def test_every_endpoint_refuses_a_role_without_the_action(world, make_user, index):
     method, path, body, _allowed, lacking = endpoints(world)[index]
     user = make_user(lacking, VILLAGE_A)
@@ -130,7 +137,7 @@ def test_every_endpoint_refuses_a_role_without_the_action(world, make_user, inde
     assert response.json()["detail"]
 
 
-@pytest.mark.parametrize("index", range(24))
+@pytest.mark.parametrize("index", range(26))
 def test_every_endpoint_hides_other_jurisdictions(world, make_user, index):
     method, path, body, allowed, _lacking = endpoints(world)[index]
     outsider = make_user(allowed, GRID_C1 if allowed == Role.GRID_WORKER else VILLAGE_C)
@@ -149,7 +156,7 @@ def test_every_endpoint_hides_other_jurisdictions(world, make_user, index):
         assert response.status_code == 404, (path, response.content)
 
 
-@pytest.mark.parametrize("index", range(24))
+@pytest.mark.parametrize("index", range(26))
 def test_every_endpoint_serves_the_allowed_role(world, make_user, index):
     method, path, body, allowed, _lacking = endpoints(world)[index]
     user = (

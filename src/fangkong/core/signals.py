@@ -6,6 +6,11 @@ what it needs (connected in its ``AppConfig.ready``). Receivers run inside the s
 transaction, so a schedule or a result is never half-applied.
 """
 
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
 from django.dispatch import Signal
 
 # A person must be tested on given days. Sent with: person (people.Person), due_dates
@@ -16,3 +21,39 @@ tests_required = Signal()
 # Nucleic-acid results are known. Sent with: results, an iterable of
 # (person_id, sampled_on date, "negative" | "positive").
 test_results_known = Signal()
+
+
+@dataclass(frozen=True)
+class SuspectedCaseFound:
+    """What the testing module knows of a suspected case (疑似病例) from a positive single tube.
+
+    ``ref`` is a stable key (``"testing.suspected_case:12"``): a receiver that opens a record
+    for it keys that record on ``ref``, so a second send of the same case changes nothing.
+    """
+
+    ref: str
+    suspected_case_id: int
+    person_id: int
+    region_code: str
+    campaign_id: int
+    campaign_name: str
+    tube_barcode: str
+    sampled_at: dt.datetime
+    resulted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SuspectedCaseTaken:
+    """A receiver's answer: it opened (or linked) its record ``ref`` for a suspected case;
+    ``url`` is where a reader finds that record."""
+
+    suspected_case_id: int
+    ref: str
+    url: str
+
+
+# Positive single tubes made suspected cases. Sent with: cases (list of SuspectedCaseFound)
+# and by_user (who imported the results, for the audit trail; may be None). Each receiver
+# returns the list of SuspectedCaseTaken for the cases it took over; the sender marks those
+# handed over. A receiver that fails leaves the cases new, never the results unapplied.
+suspected_case_found = Signal()

@@ -67,6 +67,22 @@ class LanesForm(forms.Form):
     lanes = forms.IntegerField(label=_("Lanes"), min_value=1, max_value=100)
 
 
+class PointStaffForm(forms.Form):
+    """The staff list of a point: tick to add, untick to remove; the version read is sent
+    back so that a change made meanwhile by another planner is not overwritten."""
+
+    staff_ids = forms.TypedMultipleChoiceField(
+        label=_("Sampling staff"), coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Testing staff whose area covers the point's region or lies inside it"),
+    )  # fmt: skip
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, staff: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff_ids"].choices = staff
+
+
 class ExemptionForm(forms.Form):
     person_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     reason = forms.ChoiceField(label=_("Reason"), choices=ExemptionReason.choices)

@@ -177,6 +177,9 @@ class SamplingPoint(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("Sampling staff")
     )
     active = models.BooleanField(_("Active"), default=True)
+    # Raised by every change of the point; a change of the staff list names the version it
+    # read, so two planners editing the list at once cannot silently undo each other.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("Sampling point")
@@ -292,7 +295,9 @@ class CoverageCount(models.Model):
     Written in the same transaction as the samples and results they count (set-based, one
     upsert per batch), so coverage of a county reads a few thousand tallies instead of
     aggregating millions of samples while ingestion runs. Only round samples (attempt 0)
-    count; retests do not make a person "tested" twice.
+    count; retests do not make a person "tested" twice. A person who moves takes their
+    tallies along and a deleted sample leaves them (database triggers, see
+    :class:`RegistryCount`), so the tallies are always by where the persons live now.
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
@@ -311,6 +316,37 @@ class CoverageCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.tested}/{self.resulted}"
+
+
+class RegistryCount(models.Model):
+    """Persons of the registry per region code and category (登记人口数): the "should test"
+    side of coverage, kept exact by the database itself.
+
+    Coverage of a county compares these with :class:`CoverageCount` instead of counting a
+    million persons on every read. Triggers on ``people_person`` (installed by migration
+    ``0004_registry_count_triggers``) adjust the counts in the transaction of every insert,
+    move, change of category and delete, whatever path writes: the registry services, the
+    bulk import's ``COPY``, the ledger import, the admin. The same triggers keep the round
+    tallies and the denormalised ``region_code`` of samples and exemptions with a person who
+    moves, so coverage is always by where people live now.
+    """
+
+    region_code = models.CharField(max_length=15)
+    category = models.CharField(max_length=12)
+    # Not a PositiveIntegerField: a count gone wrong must never refuse a registry write.
+    persons = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Registry count")
+        verbose_name_plural = _("Registry counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "category"], name="testing_registry_count_region"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.category} {self.persons}"
 
 
 class UnmatchedResult(models.Model):
@@ -405,8 +441,10 @@ class RecallTask(models.Model):
 class SuspectedCase(models.Model):
     """A suspected case (疑似病例) from a positive single tube: the handoff to tracing.
 
-    The tracing module reads these through :func:`fangkong.testing.selectors.suspected_cases`
-    and marks one ``handed_over`` when it opens its case; until then the testing module is
+    When a case is found the testing module announces it
+    (:data:`fangkong.core.signals.suspected_case_found`); the tracing module opens (or links)
+    its case and answers with that record's key and address, kept in ``handed_over_ref`` and
+    ``handed_over_url``. Until then :func:`fangkong.testing.selectors.suspected_cases` is
     where an investigator finds them.
     """
 
@@ -421,6 +459,9 @@ class SuspectedCase(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
+    handed_over_at = models.DateTimeField(_("Handed over at"), null=True, blank=True)
+    handed_over_ref = models.CharField(_("Tracing record"), max_length=100, blank=True)
+    handed_over_url = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("Suspected case")

@@ -4,10 +4,12 @@ Rounds and points are visible when their region overlaps the user's (a village c
 the county's round, and within it only the village); lists of persons go through
 :func:`fangkong.core.jurisdiction.scope` on the denormalised ``region_code``.
 
-Coverage is computed live and set-based: one ``GROUP BY`` over the target persons joined to
-their round sample, tube and exemption, grouped by the region-code prefix one level down
-(or by household inside a grid). Its definitions, which the property test checks against a
-brute-force count:
+Coverage is computed live and set-based, grouped by the region-code prefix one level down
+(or by household inside a grid): from per-region counts the database keeps exact
+(:class:`RegistryCount`, :class:`CoverageCount`) for a whole-population round, and by one
+``GROUP BY`` over the target persons joined to their round sample, tube and exemption for a
+round of some categories or a grid's households. Its definitions, which the property test
+checks against a brute-force count (persons counted where they live now):
 
 - **should test**: target persons (in the round's regions and categories) minus those
   exempted and not sampled anyway;
@@ -28,8 +30,8 @@ from django.db.models import Q, QuerySet
 
 from fangkong.core import jurisdiction
 from fangkong.core.errors import NotFound, PermissionDenied
-from fangkong.core.models import Region
-from fangkong.core.roles import Action, can
+from fangkong.core.models import LEVEL_BY_LENGTH, Region, User
+from fangkong.core.roles import Action, Role, can
 from fangkong.people.models import Person
 
 from . import planner
@@ -94,6 +96,32 @@ def get_point(user: Any, point_id: int) -> SamplingPoint:
     if point is None:
         raise NotFound(point_id)
     return point
+
+
+def eligible_staff(region_code: str) -> QuerySet[User]:
+    """Active testing staff who may staff a point serving ``region_code``: those whose
+    jurisdiction covers the region (a county's samplers) or lies inside it (a village's)."""
+    where = jurisdiction.prefix_q("regions__code", [region_code]) | Q(
+        regions__code__in=_ancestors(region_code)
+    )
+    return (
+        User.objects.filter(role=Role.TESTING_STAFF, is_active=True)
+        .filter(where)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def point_staff(user: Any, point: SamplingPoint) -> list[User]:
+    """The point's sampling staff (the point was read through :func:`get_point`)."""
+    _require(user, Action.TESTING_VIEW)
+    return list(point.staff.order_by("username"))
+
+
+def staff_candidates(user: Any, point: SamplingPoint) -> list[User]:
+    """Whom a planner may put on the point: the eligible staff (see :func:`eligible_staff`)."""
+    _require(user, Action.TESTING_PLAN)
+    return list(eligible_staff(point.region_code)[:500])
 
 
 def is_target(campaign: Campaign, person: Person) -> bool:
@@ -214,7 +242,14 @@ def coverage(
             raw = cursor.fetchall()
     keys = [str(k) if k is not None else "" for k, *_ in raw]
     if level == "region":
-        names = dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+        # The regions of that level under region_code, by range, not by a list of the keys:
+        # building and planning an IN list of a county's 6,400 grids took 0.4 s, more than
+        # the counts themselves.
+        names = dict(
+            Region.objects.filter(
+                jurisdiction.prefix_q("code", [region_code]), level=LEVEL_BY_LENGTH[int(child)]
+            ).order_by().values_list("code", "name")
+        )
     else:
         from fangkong.people.models import Household
 
@@ -243,11 +278,21 @@ def _coverage_by_parts(
 ) -> list[tuple[str, int, int, int, int]]:
     """Coverage of a round without a category filter, as three small aggregations.
 
-    The same figures as the person-by-person join, computed without joining the registry
-    to the samples: targets are counted from the registry alone, tested and resulted from
-    the round's tallies per region (:class:`CoverageCount`, kept by the sample and result
-    writes), exempted-and-not-sampled from the few exemptions. On a county of a million this
-    is what keeps the page live while samples stream in.
+    The same figures as the person-by-person join, computed without reading the registry
+    or the samples: targets from the persons per region code (:class:`RegistryCount`),
+    tested and resulted from the round's tallies per region code (:class:`CoverageCount`),
+    exempted-and-not-sampled from the few exemptions. A county of a million persons is a
+    few thousand rows of each, so the page stays live while samples stream in, and its cost
+    does not grow with the registry.
+
+    Why counts kept by the database rather than a snapshot taken when the round opens (or
+    refreshed by a periodic job): "should test" must be right at the moment a cadre reads
+    it, also for the persons registered, moved or removed since, or the county would chase
+    phantom untested persons or miss new ones. Triggers adjust the counts in the very
+    transaction that changes the registry, whatever path writes (the registry services,
+    the bulk import's COPY, the admin), so there is no "as of" to explain and no job to
+    watch; and a person who moves takes their round tallies along, so tested stays counted
+    where the person now lives, as the brute-force definition says.
     """
     def ranges(column: str) -> tuple[str, list[str]]:
         parts, params = [], []
@@ -258,11 +303,10 @@ def _coverage_by_parts(
         return " AND ".join(parts), params
 
     counts: dict[str, list[int]] = {}
-    # Grouped by the stored code and rolled up here: a county has a few thousand codes, and
-    # grouping a million rows by the raw column is cheaper than by substr() of it.
+    # Grouped by the stored code and rolled up here: a county has a few thousand codes.
     queries = [
-        ("SELECT p.region_code, COUNT(*) FROM people_person p WHERE {w} GROUP BY 1",
-         "p.region_code", [], 0),
+        ("SELECT r.region_code, SUM(r.persons) FROM testing_registrycount r WHERE {w}"
+         " GROUP BY 1", "r.region_code", [], 0),
         ("SELECT c.region_code, SUM(c.tested), SUM(c.resulted) FROM testing_coveragecount c"
          " WHERE c.campaign_id = %s AND {w} GROUP BY 1", "c.region_code", [campaign.pk], 2),
         ("SELECT e.region_code, COUNT(*) FROM testing_exemption e"
@@ -278,7 +322,9 @@ def _coverage_by_parts(
                 row = counts.setdefault(code[:length], [0, 0, 0, 0])
                 for offset, value in enumerate(values):
                     row[position + offset] += int(value)
-    return [(key, *values) for key, values in counts.items()]
+    # A region whose people all left (or whose round samples moved away with them) keeps
+    # its tally rows at zero: it is no row of coverage, as in the person-by-person count.
+    return [(key, *values) for key, values in counts.items() if any(values)]
 
 
 def untested(user: Any, campaign: Campaign, region_code: str = "") -> QuerySet[Person]:
@@ -319,11 +365,8 @@ def recall_tasks(user: Any) -> QuerySet[RecallTask]:
     """A grid worker's own tasks; a cadre's the tasks of grids in their jurisdiction."""
     _require(user, Action.TESTING_LISTS)
     tasks = jurisdiction.scope(RecallTask.objects.all(), user)
-    if not can(user, Action.TESTING_PLAN) and can(user, Action.TESTING_LISTS):
-        from fangkong.core.roles import Role
-
-        if user.role == Role.GRID_WORKER:
-            tasks = tasks.filter(Q(assignee=user) | Q(assignee__isnull=True))
+    if not can(user, Action.TESTING_PLAN) and user.role == Role.GRID_WORKER:
+        tasks = tasks.filter(Q(assignee=user) | Q(assignee__isnull=True))
     return tasks.select_related("campaign").order_by("status", "-created_at", "region_code")
 
 

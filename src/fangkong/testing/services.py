@@ -10,6 +10,7 @@ page and the devices.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,11 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit, idnumbers, jurisdiction, signals
-from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from fangkong.core.errors import (
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    VersionConflict,
+)
 from fangkong.core.models import AuditEvent, Region, User
 from fangkong.core.roles import Action, Role, can
 from fangkong.people.models import Person, PersonCategory
@@ -45,6 +53,8 @@ from .models import (
     Tube,
     UnmatchedResult,
 )
+
+log = logging.getLogger(__name__)
 
 LEVEL_LENGTHS = (15, 12, 9, 6, 4, 2)
 CAPACITIES = (1, 10, 20)
@@ -254,9 +264,12 @@ def create_point(
         errors.append(
             FieldError("throughput_per_lane_hour", _("A lane takes 1 to 1,000 samples an hour"))
         )
-    staff = list(User.objects.filter(pk__in=staff_ids, role=Role.TESTING_STAFF, is_active=True))
+    staff = (
+        list(selectors.eligible_staff(region.code).filter(pk__in=staff_ids))
+        if region is not None else []
+    )  # fmt: skip
     if len(staff) != len(set(staff_ids)):
-        errors.append(FieldError("staff_ids", _("Staff must be active testing staff")))
+        errors.append(FieldError("staff_ids", _staff_rule()))
     if errors:
         raise ValidationFailed(errors)
     point = SamplingPoint.objects.create(
@@ -292,7 +305,63 @@ def update_point(
         raise ValidationFailed(
             [FieldError("throughput_per_lane_hour", _("A lane takes 1 to 1,000 samples an hour"))]
         )
+    point.version += 1
     point.save()
+    return point
+
+
+def _staff_rule() -> str:
+    return _("Staff must be active testing staff working in or over the point's region")
+
+
+MAX_STAFF = 100
+
+
+@transaction.atomic
+def set_point_staff(
+    *, user: Any, point_id: int, staff_ids: Sequence[int], expected_version: int,
+    channel: str = "web", request: Any = None,
+) -> SamplingPoint:  # fmt: skip
+    """Replace the sampling staff (采样人员) of a point, guarded by the version the planner read.
+
+    Only a planner whose jurisdiction covers the point's region staffs it (a village cadre
+    sees the township's point but does not staff it); each member must be active testing
+    staff whose jurisdiction covers the point's region or lies inside it, that is, staff who
+    can see the point and record samples there. The change is audited with who was added
+    and who was removed.
+    """
+    require(user, Action.TESTING_PLAN)
+    point = selectors.get_point(user, point_id)
+    if not jurisdiction.covers(user, point.region_code):
+        raise PermissionDenied(Action.TESTING_PLAN)
+    if point.version != expected_version:
+        raise VersionConflict(current_version=point.version)
+    wanted = set(staff_ids)
+    if len(wanted) > MAX_STAFF:
+        raise ValidationFailed(
+            [FieldError("staff_ids", _("At most %(n)d staff a point") % {"n": MAX_STAFF})]
+        )
+    staff = list(selectors.eligible_staff(point.region_code).filter(pk__in=wanted))
+    if len(staff) != len(wanted):
+        raise ValidationFailed([FieldError("staff_ids", _staff_rule())])
+    before = {u.pk: u.username for u in point.staff.all()}
+    # The conditional UPDATE is the guard: of two planners who read the same version, one
+    # wins and the other gets a conflict, on SQLite as on PostgreSQL.
+    updated = SamplingPoint.objects.filter(pk=point.pk, version=expected_version).update(
+        version=F("version") + 1
+    )
+    if not updated:
+        current = SamplingPoint.objects.filter(pk=point.pk).values_list("version", flat=True)
+        raise VersionConflict(current_version=current.first() or 0)
+    point.staff.set(staff)
+    point.refresh_from_db()
+    added = sorted(u.username for u in staff if u.pk not in before)
+    removed = sorted(name for pk, name in before.items() if pk not in wanted)
+    audit.record(
+        user=user, kind=AuditEvent.Kind.UPDATE, object_type="testing.point",
+        object_id=point.pk, fields=["staff"], channel=channel, request=request,
+        detail=f"+{','.join(added) or '-'} -{','.join(removed) or '-'}",
+    )  # fmt: skip
     return point
 
 
@@ -511,7 +580,7 @@ def record_results(
                 })  # fmt: skip
         _store_results(resulted, now, source[:200])
         UnmatchedResult.objects.bulk_create(unknown)
-        _consequences(campaign, resulted, report)
+        _consequences(campaign, resulted, report, by_user=user)
         audit.record(
             user=user, kind=AuditEvent.Kind.IMPORT, object_type="testing.results",
             object_id=campaign.pk,
@@ -532,7 +601,9 @@ def _store_results(tubes: list[Tube], now: dt.datetime, source: str) -> None:
             )
 
 
-def apply_waiting_results(*, campaign: Campaign, barcodes: Iterable[str]) -> ResultReport:
+def apply_waiting_results(
+    *, campaign: Campaign, barcodes: Iterable[str], by_user: Any = None
+) -> ResultReport:
     """Results that arrived before their tube: apply those whose tube now exists."""
     report = ResultReport()
     waiting = list(
@@ -562,7 +633,7 @@ def apply_waiting_results(*, campaign: Campaign, barcodes: Iterable[str]) -> Res
         )
     UnmatchedResult.objects.bulk_update([w for w in waiting if w.applied_at], ["applied_at"])
     report.applied = len(resulted)
-    _consequences(campaign, resulted, report)
+    _consequences(campaign, resulted, report, by_user=by_user)
     return report
 
 
@@ -615,7 +686,9 @@ def receive_tests_required(
     schedule_tests(person=person, due_dates=due_dates, origin=origin, origin_ref=origin_ref)
 
 
-def _consequences(campaign: Campaign, tubes: list[Tube], report: ResultReport) -> None:
+def _consequences(
+    campaign: Campaign, tubes: list[Tube], report: ResultReport, *, by_user: Any = None
+) -> None:
     _tally_results(campaign, [t.pk for t in tubes])
     recall_tubes = [
         t for t in tubes
@@ -640,6 +713,44 @@ def _consequences(campaign: Campaign, tubes: list[Tube], report: ResultReport) -
             for s in samples
         )  # fmt: skip
         report.suspected_cases = len(cases)
+        _announce_suspected_cases(campaign, [t.pk for t in positive_singles], by_user)
+
+
+def _announce_suspected_cases(campaign: Campaign, tube_ids: list[int], by_user: Any) -> None:
+    """Offer new suspected cases to the module that opens cases (tracing), which answers with
+    the record it opened for each; those are marked handed over.
+
+    Announced in a savepoint: a receiver that fails leaves the cases new (still listed here
+    for the investigator) and is logged; it never leaves the lab's results unapplied.
+    """
+    if not signals.suspected_case_found.has_listeners():
+        return
+    cases = list(
+        SuspectedCase.objects.filter(tube_id__in=tube_ids, status=SuspectedCase.Status.NEW)
+        .select_related("tube", "sample").order_by("pk")
+    )  # fmt: skip
+    found = [
+        signals.SuspectedCaseFound(
+            ref=f"testing.suspected_case:{c.pk}", suspected_case_id=c.pk, person_id=c.person_id,
+            region_code=c.region_code, campaign_id=campaign.pk, campaign_name=campaign.name,
+            tube_barcode=c.tube.barcode, sampled_at=c.sample.sampled_at,
+            resulted_at=c.tube.resulted_at or timezone.now(),
+        )
+        for c in cases
+    ]  # fmt: skip
+    if not found:
+        return
+    try:
+        with transaction.atomic():
+            responses = signals.suspected_case_found.send(
+                sender=SuspectedCase, cases=found, by_user=by_user
+            )
+    except Exception:
+        log.exception("suspected cases %s were not handed over", [c.pk for c in cases])
+        return
+    for _receiver, taken in responses:
+        for item in taken or ():
+            hand_over_case(suspected_case_id=item.suspected_case_id, ref=item.ref, url=item.url)
 
 
 def _recall_entries(campaign: Campaign, tube_ids: list[int]) -> int:
@@ -713,9 +824,14 @@ def complete_recall_task(*, user: Any, task_id: int) -> RecallTask:
     return task
 
 
-def hand_over_case(*, case: SuspectedCase) -> SuspectedCase:
-    """The tracing module calls this when it opens its case for a suspected case."""
-    case.status = SuspectedCase.Status.HANDED_OVER
-    case.save(update_fields=["status"])
-    return case
+def hand_over_case(*, suspected_case_id: int, ref: str, url: str = "") -> bool:
+    """Mark a suspected case handed over to the record ``ref`` of another module (tracing),
+    found at ``url``; the first hand-over stands. True when this call marked it."""
+    marked = SuspectedCase.objects.filter(
+        pk=suspected_case_id, status=SuspectedCase.Status.NEW
+    ).update(
+        status=SuspectedCase.Status.HANDED_OVER, handed_over_at=timezone.now(),
+        handed_over_ref=ref[:100], handed_over_url=url[:200],
+    )  # fmt: skip
+    return marked > 0
 

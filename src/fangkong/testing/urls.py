@@ -15,6 +15,7 @@ urlpatterns = [
     path("rounds/<int:campaign_id>/results/", views.results, name="results"),
     path("rounds/<int:campaign_id>/recalls/", views.recalls, name="recalls"),
     path("points/", views.points, name="points"),
+    path("points/<int:point_id>/", views.point_detail, name="point"),
     path("points/<int:point_id>/plan/", views.point_plan, name="plan"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),

@@ -20,14 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import audit, jurisdiction
-from fangkong.core.errors import ValidationFailed
+from fangkong.core.errors import PermissionDenied, ValidationFailed, VersionConflict
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.models import Region, RegionLevel
 from fangkong.core.roles import Action, can
 from fangkong.web.forms import apply_errors
 from fangkong.web.views import service_errors
 
-from . import forms, labfiles, selectors, services
+from . import forms, labfiles, qrcodes, selectors, services
 from . import tasks as background
 from .models import CampaignStatus
 
@@ -360,6 +360,50 @@ def points(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @service_errors
+def point_detail(request: HttpRequest, point_id: int) -> HttpResponse:
+    """A sampling point: its hours and lanes, its staff, and for the planners of its region the
+    form that adds and removes staff."""
+    user = request.user
+    point = selectors.get_point(user, point_id)
+    staff = selectors.point_staff(user, point)
+    may_staff = can(user, Action.TESTING_PLAN) and jurisdiction.covers(user, point.region_code)
+    if request.method == "POST" and not may_staff:
+        services.require(user, Action.TESTING_PLAN)
+        raise PermissionDenied(Action.TESTING_PLAN)
+    form = None
+    if may_staff:
+        choices = {u.pk: u for u in [*selectors.staff_candidates(user, point), *staff]}
+        form = forms.PointStaffForm(
+            request.POST or None,
+            staff=[(pk, f"{u}（{u.username}）") for pk, u in sorted(
+                choices.items(), key=lambda item: item[1].username)],
+            initial={"staff_ids": [u.pk for u in staff], "version": point.version},
+        )  # fmt: skip
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.set_point_staff(
+                    user=user, point_id=point.pk, staff_ids=form.cleaned_data["staff_ids"],
+                    expected_version=form.cleaned_data["version"], channel=CHANNEL,
+                    request=request,
+                )  # fmt: skip
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            except VersionConflict as exc:
+                # Show the list as it is now; the planner redoes their change on top of it.
+                messages.error(request, exc.detail)
+                return redirect("testing:point", point.pk)
+            else:
+                messages.success(request, _("The sampling staff were changed."))
+                return redirect("testing:point", point.pk)
+    return render(request, "testing/point.html", {
+        "point": point, "staff": staff, "form": form,
+        "rounds": list(selectors.campaigns(user)[:1]), **_permissions(user),
+    })  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@service_errors
 def point_plan(request: HttpRequest, point_id: int) -> HttpResponse:
     user = request.user
     point = selectors.get_point(user, point_id)
@@ -397,10 +441,15 @@ def point_plan(request: HttpRequest, point_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     form = forms.RegistrationForm(request.POST or None)
-    code = None
+    code = qr = None
     if request.method == "POST" and form.is_valid():
         try:
             code = services.issue_registration_code(**form.cleaned_data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
-    return render(request, "testing/register.html", {"form": form, "code": code})
+        else:
+            qr = qrcodes.registration_qr_svg(
+                code.code, title=_("QR code of registration code %(code)s") % {"code": code.code}
+            )
+    # The SVG is segno's own output from a code of our alphabet, with the title escaped.
+    return render(request, "testing/register.html", {"form": form, "code": code, "qr": qr})

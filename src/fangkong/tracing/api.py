@@ -54,6 +54,13 @@ def _channel(request: Any) -> str:
 # ---- schemas ---------------------------------------------------------------------------
 
 
+class ReferralOut(Schema):
+    campaign_name: str
+    tube_barcode: str
+    sampled_at: dt.datetime
+    resulted_at: dt.datetime
+
+
 class CaseOut(Schema):
     id: int
     external_id: str
@@ -72,6 +79,9 @@ class CaseOut(Schema):
     investigator: str
     team: str
     version: int
+    referrals: list[ReferralOut] = Field(
+        [], description="核酸检测阳性移交来源：轮次、管码、采样与出结果时间"
+    )
 
 
 class CaseIn(Schema):

@@ -10,7 +10,7 @@ class TracingConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from fangkong.core import periodic
+        from fangkong.core import periodic, signals
 
         from . import services
 
@@ -21,4 +21,9 @@ class TracingConfig(AppConfig):
             "tracing.reclassify",
             getattr(settings, "FANGKONG_TRACING_RECLASSIFY_SECONDS", 24 * 3600),
             lambda: services.reclassify(channel="task"),
+        )
+        # A positive single tube in a testing round opens (or links) a suspected case here;
+        # the testing module does not import this one (see fangkong.core.signals).
+        signals.suspected_case_found.connect(
+            services.receive_suspected_cases, dispatch_uid="tracing.suspected_case_found"
         )

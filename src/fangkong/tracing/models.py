@@ -157,6 +157,35 @@ class Case(models.Model):
         return self.name or self.external_id or f"#{self.pk}"
 
 
+class TestingReferral(models.Model):
+    """A suspected case handed over by the testing module (核酸阳性移交): where it came from.
+
+    Opened by :func:`fangkong.tracing.services.receive_suspected_cases` when a positive single
+    tube makes a suspected case. ``source_ref`` is the testing module's key for it and is
+    unique, so the same suspected case never opens two records; ``case`` is the case opened
+    for it, or the person's open case it was linked to.
+    """
+
+    __test__ = False  # not a pytest test class despite the name
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    source_ref = models.CharField(_("Source reference"), max_length=100, unique=True)
+    region_code = models.CharField(max_length=15, db_index=True)
+    campaign_name = models.CharField(_("Testing round"), max_length=100)
+    tube_barcode = models.CharField(_("Tube barcode"), max_length=32)
+    sampled_at = models.DateTimeField(_("Sampled at"))
+    resulted_at = models.DateTimeField(_("Result time"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Referral from testing")
+        verbose_name_plural = _("Referrals from testing")
+        ordering = ["resulted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_name} {self.tube_barcode}"
+
+
 class TimelineEntry(models.Model):
     """One stop of a case's trajectory (活动轨迹): where, when, with whom."""
 

@@ -88,6 +88,7 @@ def list_cases(user: Any, filters: CaseFilters, *, limit: int = 50, offset: int 
     return list(
         _filtered(user, filters)
         .select_related("person", "investigator", "team")
+        .prefetch_related("referrals")
         .order_by("-id")[offset : offset + min(limit, MAX_PAGE)]
     )
 
@@ -97,6 +98,7 @@ def get_case(user: Any, case_id: int) -> Case:
     case = (
         cases_visible_to(user)
         .select_related("person", "investigator", "team", "infected_by")
+        .prefetch_related("referrals")
         .filter(pk=case_id)
         .first()
     )
@@ -127,6 +129,15 @@ def present_case(user: Any, case: Case) -> dict[str, Any]:
         "investigator": str(case.investigator) if case.investigator else "",
         "team": str(case.team) if case.team else "",
         "version": case.version,
+        "referrals": [
+            {
+                "campaign_name": r.campaign_name,
+                "tube_barcode": r.tube_barcode,
+                "sampled_at": r.sampled_at,
+                "resulted_at": r.resulted_at,
+            }
+            for r in case.referrals.all()
+        ],
     }
 
 

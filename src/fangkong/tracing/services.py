@@ -17,12 +17,13 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, jurisdiction
+from fangkong.core import audit, jurisdiction, signals
 from fangkong.core.errors import (
     FieldError,
     NotFound,
@@ -53,6 +54,7 @@ from .models import (
     Notice,
     NoticeStatus,
     TaskStatus,
+    TestingReferral,
     TimelineEntry,
     TracingTask,
 )
@@ -257,6 +259,94 @@ def record_case(*, user: Any, data: CaseInput, channel: str = "web") -> Case:
     if case.status in INFECTIOUS and case.person_id is not None:
         classify_around(person_ids={case.person_id}, by_user=user, channel=channel)
     return case
+
+
+# ---- suspected cases handed over by the testing module ---------------------------------
+
+
+OPEN_STATUSES = (CaseStatus.SUSPECTED, *INFECTIOUS)
+
+
+def receive_suspected_cases(
+    sender: Any, cases: list[signals.SuspectedCaseFound], by_user: Any = None, **kwargs: Any
+) -> list[signals.SuspectedCaseTaken]:
+    """Receiver of :data:`fangkong.core.signals.suspected_case_found` (connected in
+    ``TracingConfig.ready``): open or link a case for each, and answer where it is."""
+    return [take_suspected_case(found=found, by_user=by_user) for found in cases]
+
+
+def take_suspected_case(
+    *, found: signals.SuspectedCaseFound, by_user: Any = None
+) -> signals.SuspectedCaseTaken:
+    """Open the case (疑似病例) of a suspected case from a positive single tube, or link the
+    person's open case to it, recording where it came from (round, tube, result time).
+
+    No role is checked: the laboratory's result is the authority, and the case must reach an
+    investigator whoever imported the file. It goes to the least busy on-call investigator
+    covering the person's region, like any case recorded without one. Keyed on the testing
+    module's reference, unique in :class:`TestingReferral`: the same suspected case never
+    opens two records, whether it is announced twice or by two imports at once.
+    """
+    try:
+        with transaction.atomic():
+            referral = _refer(found, by_user)
+    except IntegrityError:
+        # A concurrent announcement of the same suspected case won; ours was rolled back.
+        referral = TestingReferral.objects.get(source_ref=found.ref)
+    return signals.SuspectedCaseTaken(
+        suspected_case_id=found.suspected_case_id,
+        ref=f"tracing.case:{referral.case_id}",
+        url=reverse("tracing:case_detail", args=[referral.case_id]),
+    )
+
+
+def _refer(found: signals.SuspectedCaseFound, by_user: Any) -> TestingReferral:
+    existing = TestingReferral.objects.filter(source_ref=found.ref).first()
+    if existing is not None:
+        return existing
+    user = by_user if getattr(by_user, "is_authenticated", False) else None
+    person = Person.objects.filter(pk=found.person_id).first()
+    region_code = person.region_code if person is not None else found.region_code
+    case = (
+        Case.objects.filter(person_id=found.person_id, status__in=OPEN_STATUSES)
+        .order_by("-id")
+        .first()
+    )
+    if case is None:
+        case = Case(
+            person=person,
+            name=person.name if person is not None else "",
+            region_code=region_code,
+            status=CaseStatus.SUSPECTED,
+            report_date=timezone.localdate(found.resulted_at),
+            found_via=FoundVia.TESTING_ROUND,
+            investigator=least_busy_investigator(region_code),
+            created_by=user,
+        )
+        case.window_start = window_start(case)
+        case.save()
+        kind = AuditEvent.Kind.CREATE
+    else:
+        kind = AuditEvent.Kind.UPDATE
+    referral = TestingReferral.objects.create(
+        case=case,
+        source_ref=found.ref[:100],
+        region_code=region_code,
+        campaign_name=found.campaign_name[:100],
+        tube_barcode=found.tube_barcode[:32],
+        sampled_at=found.sampled_at,
+        resulted_at=found.resulted_at,
+    )
+    audit.record(
+        user=user,
+        kind=kind,
+        object_type="case",
+        object_id=case.pk,
+        fields=["referrals"],
+        channel="task",
+        detail=f"{found.ref}: {found.campaign_name[:100]} {found.tube_barcode}",
+    )
+    return referral
 
 
 @transaction.atomic
