@@ -75,6 +75,10 @@ def drop_database(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def load_average() -> str:
+    return ", ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
 def step(label: str, started: float) -> None:
     print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -303,6 +307,7 @@ def main() -> None:
     print(f"testing_ingest: {args.residents:,} residents, {args.samples:,} samples in pools of"
           f" 10, batches of {args.batch:,}, {args.clients} clients, granian 1 worker ×"
           f" {args.threads} threads, PostgreSQL {database_url}", flush=True)  # fmt: skip
+    load_at_start = load_average()
     recreate_database(args.server, args.database)
     server = None
     try:
@@ -333,6 +338,8 @@ def main() -> None:
         print(f"recall of {args.pools:,} positive pools     : {recall_seconds:.2f} s"
               f" (target < 2 s), {report['recalled_persons']:,} persons recalled")
         print(f"recall list of the county (API)  : {list_seconds:.2f} s for {listed:,} persons")
+        print(f"load average at start / end      : {load_at_start} / {load_average()}"
+              " (the machine is shared: compare runs at similar load)")  # fmt: skip
     finally:
         if server is not None:
             server.terminate()

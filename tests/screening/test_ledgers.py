@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 
 import pytest
@@ -430,5 +431,5 @@ def test_row_ranges_hold_exactly_the_rows_stored(numbers, pieces):
     merged = ledgers._merge_ranges(ranges)
     done = ledgers._RowsDone(merged)
     assert all(first <= last for first, last in merged)
-    assert all(a[1] + 1 < b[0] for a, b in zip(merged, merged[1:], strict=False))
+    assert all(a[1] + 1 < b[0] for a, b in itertools.pairwise(merged))
     assert {n for n in range(0, 402) if n in done} == numbers
