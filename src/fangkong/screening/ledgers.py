@@ -702,9 +702,14 @@ def _rows_done(file_hash: str) -> _RowsDone:
 def _lock_file(file_hash: str) -> None:
     """Serialise imports of the same file (PostgreSQL: a transaction-scoped advisory lock;
     SQLite transactions here start IMMEDIATE, which serialises every writer already), so two
-    workers given the same file cannot both find its rows new."""
+    workers given the same file cannot both find its rows new.
+
+    Also switches JIT compilation off for the import's transaction: the person table grows
+    under the import faster than its statistics, the inflated estimates price each chunk's
+    look-up above ``jit_above_cost``, and compiling costs more than the look-up runs."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [file_hash])
 
 
