@@ -46,6 +46,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(path)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _api_built_before_any_clock_is_frozen():
+    """Import every URLconf module (and so every API schema) with the real clock.
+
+    pydantic builds a schema when its class is defined; a module first imported inside
+    ``freeze_time`` sees freezegun's ``FakeDate`` for ``datetime.date`` and its schemas
+    fail to build. Which test imports the API first depends on the order and on how xdist
+    splits the tests, so it is done here, once, before any of them."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - resolving the patterns imports the modules
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
