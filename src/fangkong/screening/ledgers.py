@@ -46,6 +46,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
+from fangkong.core.batching import chunks
 from fangkong.core.errors import FieldError, NotFound, ValidationFailed
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.models import AuditEvent, Region, RegionLevel, TaskRecord
@@ -740,22 +741,14 @@ def _persons_by_id_number(numbers: list[str]) -> Iterator[tuple[str, int, str]]:
     more to build and parse than to run), elsewhere in ``IN`` chunks."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for chunk in _chunks(numbers, 100_000):
+            for chunk in chunks(numbers, 100_000):
                 cursor.execute("SELECT id_number, id, region_code FROM people_person "
                                "WHERE id_number = ANY(%s)", [chunk])  # fmt: skip
                 yield from cursor.fetchall()
         return
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         yield from Person.objects.filter(id_number__in=chunk).values_list(
             "id_number", "pk", "region_code")  # fmt: skip
-
-
-LOOKUP_CHUNK = 5000  # values per IN (...) list: well under SQLite's and PostgreSQL's limits
-
-
-def _chunks(values: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _persons_by_contact(rows: list[_Row]) -> dict[tuple, int]:
@@ -764,7 +757,7 @@ def _persons_by_contact(rows: list[_Row]) -> dict[tuple, int]:
     wanted = {(r.values["region_code"], r.values["name"], r.values["phone"])
               for r in rows if not r.values.get("id_number") and r.values.get("phone")}
     by_contact: dict[tuple, int] = {}
-    for chunk in _chunks(sorted({phone for _code, _name, phone in wanted})):
+    for chunk in chunks(sorted({phone for _code, _name, phone in wanted})):
         found = (Person.objects.filter(phone__in=chunk).order_by("-pk")
                  .values_list("region_code", "name", "phone", "pk"))  # fmt: skip
         for code, name, phone, pk in found:
@@ -779,7 +772,7 @@ def _households(rows: list[_Row]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
 
     def load(codes: list[str]) -> None:
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             for code, address, pk in (Household.objects.filter(region_id__in=chunk)
                                       .order_by("-pk").values_list("region_id", "address", "pk")):
                 if (code, address) in keys:
@@ -919,7 +912,7 @@ def _new_stays(rows: list[_Row], new_persons: set[int]) -> list[_Row]:
     persons already registered, a stay with the same place and the same dates is skipped."""
     known = [r.person_id for r in rows if id(r) not in new_persons]
     recorded: set[tuple[int, str, dt.date, dt.date]] = set()
-    for chunk in _chunks(sorted({pk for pk in known if pk is not None})):
+    for chunk in chunks(sorted({pk for pk in known if pk is not None})):
         recorded.update(Stay.objects.filter(person_id__in=chunk).values_list(
             "person_id", "place", "arrived", "left"))  # fmt: skip
     if not recorded:

@@ -36,6 +36,7 @@ from fangkong.core import assignments, audit, jurisdiction, phones
 from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangkong.core.models import AuditEvent
 from fangkong.core.roles import Action, Role, can
+from fangkong.core.selectors import ancestor_codes
 
 from .evaluation import latest_run
 from .models import Measure, ScreeningDecision, VisitTask
@@ -173,7 +174,8 @@ def escalated(user: Any, *, level: int | None = None) -> QuerySet[VisitTask]:
 
 
 def _ancestors(code: str) -> list[str]:
-    return [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
+    """``code`` and the codes of every region above it."""
+    return [*ancestor_codes(code), code]
 
 
 def workers_for(region_code: str) -> QuerySet:

@@ -34,6 +34,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from fangkong.core import jurisdiction
+from fangkong.core.batching import chunks
 from fangkong.core.errors import FieldError, ValidationFailed
 from fangkong.people.models import Person
 
@@ -341,11 +342,6 @@ def _ingest_postgresql(
 # -- SQLite (and any other database) ---------------------------------------------------------
 
 
-def _chunks(values: list, size: int = 900):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> IngestReport:
     report = IngestReport()
     status: dict[int, str] = {}
@@ -355,7 +351,7 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
             status[i] = REPLAYED
         seen_ids.add(r.device_sample_id)
     existing_ids: set[str] = set()
-    for chunk in _chunks(sorted(seen_ids)):
+    for chunk in chunks(sorted(seen_ids), 900):
         existing_ids.update(
             Sample.objects.filter(device_sample_id__in=chunk).values_list(
                 "device_sample_id", flat=True
@@ -364,14 +360,14 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
     people = jurisdiction.scope(Person.objects.all(), user)
     by_id_number: dict[str, tuple[int, str]] = {}
     numbers = sorted({r.id_number for r in rows if r.id_number})
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers, 900):
         for number, pk, region in people.filter(id_number__in=chunk).values_list(
             "id_number", "id", "region_code"
         ):
             by_id_number[number] = (pk, region)
     by_code: dict[str, tuple[int, str]] = {}
     codes = sorted({r.registration_code for r in rows if r.registration_code})
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes, 900):
         for code, pk, region in RegistrationCode.objects.filter(
             code__in=chunk, person__in=people
         ).values_list("code", "person_id", "person__region_code"):
@@ -396,7 +392,7 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
 
     barcodes = sorted({rows[i].tube for i in resolved})
     tubes: dict[str, Tube] = {}
-    for chunk in _chunks(barcodes):
+    for chunk in chunks(barcodes, 900):
         found = Tube.objects.filter(campaign=campaign, barcode__in=chunk)
         tubes.update((t.barcode, t) for t in found)
     new_tubes = []
@@ -412,7 +408,7 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
             new_tubes.append(tubes[r.tube])
     Tube.objects.bulk_create(new_tubes)
     if any(t.pk is None for t in new_tubes):  # backends that do not return ids
-        for chunk in _chunks([t.barcode for t in new_tubes]):
+        for chunk in chunks([t.barcode for t in new_tubes], 900):
             for t in Tube.objects.filter(campaign=campaign, barcode__in=chunk):
                 tubes[t.barcode] = t
 
@@ -420,7 +416,7 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
     sampled: set[int] = set()
     attempts: dict[int, int] = {}
     recalled: set[int] = set()
-    for chunk in _chunks(persons):
+    for chunk in chunks(persons, 900):
         for pid, attempt in Sample.objects.filter(
             campaign=campaign, person_id__in=chunk
         ).values_list("person_id", "attempt"):

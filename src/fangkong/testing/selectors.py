@@ -32,6 +32,7 @@ from fangkong.core import jurisdiction
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.models import LEVEL_BY_LENGTH, Region, User
 from fangkong.core.roles import Action, Role, can
+from fangkong.core.selectors import ancestor_codes
 from fangkong.people.models import Person
 
 from . import planner
@@ -58,7 +59,8 @@ def _require(user: Any, action: Action) -> None:
 
 
 def _ancestors(code: str) -> list[str]:
-    return [code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
+    """``code`` and the codes of every region above it."""
+    return [*ancestor_codes(code), code]
 
 
 def _overlap_q(user: Any, field: str = "region_code") -> Q:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit, jurisdiction
+from fangkong.core.batching import chunks
 from fangkong.core.models import AuditEvent, Region
 from fangkong.core.roles import Action
 
@@ -257,12 +258,6 @@ def parse(table: list[list[str]], *, default_region: str) -> Parsed:
     return out
 
 
-def _chunks(values: list[str], size: int = 5000):
-    """Slices small enough for SQLite's limit on bound parameters."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 @dataclass
 class ImportSummary:
     created: int
@@ -295,7 +290,7 @@ def import_line_list(
     visible = jurisdiction.scope(Case.objects.all(), user)
     known = {
         external_id
-        for chunk in _chunks([r.case_id for r in parsed.rows])
+        for chunk in chunks([r.case_id for r in parsed.rows])
         for external_id in visible.filter(external_id__in=chunk).values_list(
             "external_id", flat=True
         )
@@ -328,7 +323,7 @@ def import_line_list(
     Case.objects.bulk_create(fresh, batch_size=2000)
     by_external = {
         external_id: pk
-        for chunk in _chunks(sorted(set(parsed.links) | set(parsed.links.values())))
+        for chunk in chunks(sorted(set(parsed.links) | set(parsed.links.values())))
         for external_id, pk in Case.objects.filter(
             region_code__startswith=region_code, external_id__in=chunk
         ).values_list("external_id", "pk")

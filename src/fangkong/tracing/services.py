@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit, jurisdiction, signals
+from fangkong.core.batching import chunks
 from fangkong.core.errors import (
     FieldError,
     NotFound,
@@ -859,16 +860,10 @@ def reclassify(*, by_user: Any = None, channel: str = "task") -> ReclassifyOutco
     return _apply(computed, current, ended, by_user=by_user, channel=channel)
 
 
-def _chunks(values: set[int], size: int = 5000):
-    ordered = sorted(values)
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
-
-
 def _neighbours(person_ids: set[int]) -> set[int]:
     """Persons linked to any of ``person_ids``, directly or by attending the same event."""
     found: set[int] = set()
-    for chunk in _chunks(person_ids):
+    for chunk in chunks(sorted(person_ids)):
         found.update(
             ContactLink.objects.filter(source_id__in=chunk).values_list("contact_id", flat=True)
         )
@@ -886,7 +881,7 @@ def _infectious_cases(person_ids: set[int]) -> tuple[set[int], set[int]]:
     """(case ids, person ids) of the infectious cases among ``person_ids``."""
     cases: set[int] = set()
     persons: set[int] = set()
-    for chunk in _chunks(person_ids):
+    for chunk in chunks(sorted(person_ids)):
         for pk, person_id in Case.objects.filter(
             person_id__in=chunk, status__in=INFECTIOUS
         ).values_list("pk", "person_id"):
@@ -897,7 +892,7 @@ def _infectious_cases(person_ids: set[int]) -> tuple[set[int], set[int]]:
 
 def _active(person_ids: set[int]) -> dict[int, Classification]:
     found: dict[int, Classification] = {}
-    for chunk in _chunks(person_ids):
+    for chunk in chunks(sorted(person_ids)):
         for c in Classification.objects.filter(ended_at__isnull=True, person_id__in=chunk).only(
             "id", "person_id", "level"
         ):
