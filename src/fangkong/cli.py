@@ -1,6 +1,6 @@
 """The ``fangkong`` command: a thin wrapper over Django management commands and services.
 
-Each sub-command is a Django management command in ``fangkong.core.management.commands``
+Each sub-command is a Django management command of one of the apps (core, people, web)
 (so ``--help`` works the same way everywhere); this module only sets up Django and forwards,
 plus ``fangkong migrate`` and ``fangkong serve``, which map to Django's own machinery.
 """
@@ -14,8 +14,8 @@ USAGE = """用法 / usage: fangkong COMMAND [options]
 
 Commands:
   demo        synthetic county in SQLite, demo users, serve (--no-serve: only prepare)
-  serve       run the web server (--port P, --host H)
-  worker      run the background task worker (--batch: run what is queued, then exit)
+  serve       run the web server (--port P, --host H, --workers N, --threads T)
+  worker      run the background tasks and periodic jobs (--batch: what is queued, then exit)
   migrate     create or update the database tables
   createuser  create a user: createuser USERNAME --password P --role ROLE --region CODE [...]
   generate    write a synthetic county as files: generate --residents N --seed S --out DIR
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
+    if argv[0] == "demo":
+        # The demo's defaults (any Host, the admin mounted), for it and the server it starts.
+        os.environ["FANGKONG_DEMO"] = "true"
     import django
     from django.core.management import execute_from_command_line
 

@@ -1,12 +1,16 @@
 """Django admin for administrators: regions, users, area assignments, audit (read-only).
 
 Persons and households are deliberately absent: personal data is only reachable through the
-scoped, masked and audited views and API, never through an unscoped admin list.
+scoped, masked and audited views and API, never through an unscoped admin list. A user's
+phone is shown masked, as the administrator role sees phones everywhere else; background
+tasks are listed without their messages and results (which may quote rows of an import).
 """
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
+from . import phones
 from .models import AreaAssignment, AuditEvent, Region, TaskRecord, User
 
 
@@ -24,9 +28,14 @@ class FangkongUserAdmin(UserAdmin):
     list_filter = ("role", "is_active")
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Fangkong", {"fields": ("role", "display_name", "phone", "regions")}),
+        ("Fangkong", {"fields": ("role", "display_name", "masked_phone", "regions")}),
     )
+    readonly_fields = ("masked_phone",)
     filter_horizontal = ("regions",)
+
+    @admin.display(description=_("Phone"))
+    def masked_phone(self, obj):
+        return phones.mask(obj.phone) if obj.phone else ""
 
 
 @admin.register(AreaAssignment)
@@ -56,3 +65,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 class TaskRecordAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "status", "done", "total", "created_at")
     list_filter = ("status", "kind")
+    fields = ("title", "kind", "status", "done", "total", "created_at", "finished_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,15 +6,21 @@ with them are computed inside the caller's jurisdiction only (see ``core.region_
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja import Path as PathParam
 from pydantic import StringConstraints
 
-from . import login, selectors
+from . import login, selectors, tokens
+from .errors import FieldError, ValidationFailed
 from .models import ApiToken, Region
-from .schemas import ERRORS, Cursor, ErrorOut, NoNul, RegionCode
+from .permissions import signed_in
+from .schemas import ERRORS, MAX_BIGINT, Cursor, ErrorOut, NoNul, RegionCode
 
 router = Router(tags=["core"])
 
@@ -41,18 +47,90 @@ class TokenResponse(Schema):
     summary="用户名和密码换取访问令牌",
     tags=["auth"],
 )
-def issue_token(request, payload: TokenRequest):
+def issue_token(request, response: HttpResponse, payload: TokenRequest):
     result = login.attempt_login(
         request=request, username=payload.username, password=payload.password, channel="api"
     )
     if result.throttled:
+        response["Retry-After"] = str(result.retry_after)
         return Status(429, {"detail": result.error, "errors": []})
     if result.user is None:
         return Status(401, {"detail": result.error, "errors": []})
     return {
-        "token": ApiToken.issue(result.user),
+        "token": ApiToken.issue(result.user, client=tokens.client_label(request)),
         "expires_in_hours": settings.API_TOKEN_TTL_HOURS,
     }
+
+
+@router.post(
+    "/auth/token/renew",
+    response={200: TokenResponse, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut},
+    summary="以仍有效的令牌换取新令牌（旧令牌立即失效）",
+    tags=["auth"],
+)
+@signed_in
+def renew_token(request):
+    current = getattr(request, "auth_token", None)
+    if current is None:
+        raise ValidationFailed(
+            [FieldError("Authorization", _("Renew with the bearer token itself"))]
+        )
+    return {
+        "token": tokens.renew(token=current, client=tokens.client_label(request)),
+        "expires_in_hours": settings.API_TOKEN_TTL_HOURS,
+    }
+
+
+class ApiTokenOut(Schema):
+    id: int
+    username: str
+    client: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    first_issued_at: dt.datetime
+    last_used_at: dt.datetime | None
+    current: bool = Field(..., description="本次请求所用的令牌")
+
+
+class ApiTokenQuery(Schema):
+    username: Username | None = Field(None, description="管理员可查看他人的令牌；省略时为本人")
+
+
+@router.get(
+    "/auth/tokens",
+    response={200: list[ApiTokenOut], **ERRORS},
+    summary="有效的访问令牌（本人；管理员可查看所有人）",
+    tags=["auth"],
+)
+@signed_in
+def list_tokens(request, filters: Query[ApiTokenQuery]):
+    current = getattr(getattr(request, "auth_token", None), "pk", None)
+    rows = tokens.tokens_of(user=request.auth, username=filters.username or "")[:500]
+    return [
+        {
+            "id": t.pk,
+            "username": t.user.username,
+            "client": t.client,
+            "created_at": t.created_at,
+            "expires_at": t.expires_at,
+            "first_issued_at": t.first_issued_at,
+            "last_used_at": t.last_used_at,
+            "current": t.pk == current,
+        }
+        for t in rows
+    ]
+
+
+@router.delete(
+    "/auth/tokens/{token_id}",
+    response={204: None, **ERRORS},
+    summary="吊销一个访问令牌（本人的；管理员可吊销任何人的）",
+    tags=["auth"],
+)
+@signed_in
+def revoke_token(request, token_id: Annotated[int, PathParam(ge=1, le=MAX_BIGINT)]):
+    tokens.revoke(user=request.auth, token_id=token_id, channel="api", request=request)
+    return Status(204, None)
 
 
 class RegionOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
+from . import tokens
 from .models import ApiToken
 
 
@@ -28,6 +29,8 @@ class BearerOrSession(HttpBearer):
         )
         if token_row is None or not token_row.user.is_active:
             return None
+        tokens.touch(token_row)
+        request.auth_token = token_row
         request.user = token_row.user
         request.fangkong_channel = "api"
         return token_row.user

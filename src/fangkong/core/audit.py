@@ -14,6 +14,8 @@ from .models import AuditEvent
 
 
 def client_ip(request: Any) -> str | None:
+    """The client's address. Behind a trusted load balancer, :mod:`fangkong.core.proxy` has
+    already put the address it forwarded into REMOTE_ADDR (FANGKONG_TRUSTED_PROXIES)."""
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None

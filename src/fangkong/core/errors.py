@@ -5,9 +5,13 @@ The API renders them in DESIGN.md's shape: ``{"detail": ..., "errors": [{"field"
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,3 +55,22 @@ class VersionConflict(Exception):
 
     def __str__(self) -> str:
         return self.detail
+
+
+def public_message(exc: BaseException) -> str:
+    """What a user may read about ``exc``: the sentence of a rule Fangkong enforces, or for
+    anything else (a database error, a bug) a reference to the server log — never the raw
+    text, which can quote SQL, column names and the values of other rows.
+    """
+    if isinstance(exc, ValidationFailed | VersionConflict):
+        return str(exc)
+    if isinstance(exc, NotFound):
+        return gettext("The record does not exist or is outside your jurisdiction")
+    if isinstance(exc, PermissionDenied):
+        return gettext("Your role does not allow this action")
+    reference = secrets.token_hex(4)
+    logger.error("unexpected error, reference %s", reference, exc_info=exc)
+    return gettext(
+        "An unexpected error occurred (reference %(reference)s); nothing was changed. "
+        "The administrator can find the details in the server log."
+    ) % {"reference": reference}

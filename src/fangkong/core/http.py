@@ -66,3 +66,13 @@ def expected_version(request: Any, body_version: int | None) -> int:
             _("Send the version you read, as If-Match or as a version field"),
         )
     return version
+
+
+def bulk_body() -> dict[str, Any]:
+    """``openapi_extra`` of an endpoint whose documented batch is larger than Django's
+    request cap (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB): such a body may be up to
+    ``FANGKONG_BULK_MAX_BYTES``, and the document says so (``x-max-body-bytes``).
+    Every other endpoint keeps the small cap."""
+    from django.conf import settings
+
+    return {"x-fangkong-bulk": True, "x-max-body-bytes": settings.FANGKONG_BULK_MAX_BYTES}

@@ -57,6 +57,51 @@ def prefix_q(field: str, codes: Iterable[str]) -> Q:
     return condition
 
 
+def range_sql(column: str, codes: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
+    """Raw SQL for "``column`` starts with one of ``codes``" as the same index-friendly
+    ranges as :func:`prefix_q`, for bulk paths written in SQL. ``""`` among the codes means
+    everything; no codes means nothing."""
+    if "" in codes:
+        return "TRUE", []
+    parts: list[str] = []
+    params: list[str] = []
+    for code in collapse(c for c in codes if c.isdigit()):
+        upper = next_prefix(code)
+        if upper is None:
+            parts.append(f"{column} >= %s")
+            params.append(code)
+        else:
+            parts.append(f"({column} >= %s AND {column} < %s)")
+            params += [code, upper]
+    return ("(" + " OR ".join(parts) + ")") if parts else "FALSE", params
+
+
+def inside_or_above_q(field: str, codes: Iterable[str]) -> Q:
+    """Rows whose ``field`` lies inside one of ``codes`` or is one of the regions above them
+    (the county's and township's policies apply in a village; its sites serve it)."""
+    from .regions import ancestor_codes
+
+    wanted = tuple(codes)
+    condition = prefix_q(field, wanted)
+    above = ancestor_codes(wanted)
+    if above:
+        condition |= Q(**{f"{field}__in": sorted(above)})
+    return condition
+
+
+def scope_inside_or_above(
+    queryset: QuerySet[M], user: Any, *, field: str = "region_code"
+) -> QuerySet[M]:
+    """:func:`scope`, widened to the regions above the user's (rules and sites of the county
+    and township apply to a village; their personal data never does: use :func:`scope`)."""
+    codes = user_codes(user)
+    if not codes:
+        return queryset.none()
+    if "" in codes:
+        return queryset
+    return queryset.filter(inside_or_above_q(field, codes))
+
+
 def user_codes(user: Any) -> tuple[str, ...]:
     """The region codes a user's data access is bounded by (empty: no access)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -65,6 +110,11 @@ def user_codes(user: Any) -> tuple[str, ...]:
         # A superuser administrator without regions administers the whole installation.
         return tuple(user.region_codes) or ("",)
     return tuple(user.region_codes)
+
+
+def covers_any(user: Any, region_codes: Iterable[str]) -> bool:
+    """True when at least one of ``region_codes`` lies inside the user's jurisdiction."""
+    return any(covers(user, code) for code in region_codes)
 
 
 def covers(user: Any, region_code: str | None) -> bool:

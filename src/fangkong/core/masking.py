@@ -1,8 +1,14 @@
 """Masking of sensitive personal fields by role.
 
-Whether a user sees a full ID number or phone is decided here, from the permission matrix;
-serializers, templates, exports and error messages all call :func:`visible_fields` or the
-helpers below, so a field masked in a list is masked everywhere.
+Whether a user sees a full ID number or phone is decided here, from the permission matrix.
+Pages, the API, exports and error messages present personal fields through
+:mod:`fangkong.core.personal`, which uses these helpers, so a field masked in a list is
+masked everywhere.
+
+The birth date is masked with the ID number: a masked number (``2302**********0183``) hides
+the county digits and the birth date, and a clear birth date beside a region code rebuilds
+it. Where the ID number is masked, only the birth year is shown (ISO 8601 reduced
+precision, ``"1985"``).
 """
 
 from __future__ import annotations
@@ -33,3 +39,17 @@ def present(field: str, value: str | None, visible: frozenset[str]) -> str:
     if value is None:
         return ""
     return value if field in visible else mask_value(field, value)
+
+
+def present_birth_date(value: Any, visible: frozenset[str]) -> str | None:
+    """A birth date as the user may see it: ``1985-03-14`` where the ID number is visible,
+    only the year ``1985`` where it is masked.
+
+    A masked ID number hides the county digits and the birth date; a full birth date shown
+    beside it (with the residence code) would rebuild the number but for a few candidates.
+    ``value`` is a date or its ISO text (as kept in change history); None stays None.
+    """
+    if value is None or value == "":
+        return None
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text if "id_number" in visible else text[:4]

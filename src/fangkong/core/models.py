@@ -88,6 +88,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def save(self, *args, **kwargs) -> None:
+        # ``_password`` holds a new raw password between set_password() and save(); Django
+        # clears it first when it only re-hashes a password on login (Argon2 upgrade).
+        password_changed = self.pk is not None and self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self, revoked=False).update(
+                revoked=True, revoked_at=timezone.now()
+            )
+
     @cached_property
     def region_codes(self) -> tuple[str, ...]:
         """The codes this user holds, read once per request."""
@@ -137,6 +147,7 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
         DENIED = "denied", _("Access denied")
+        MASKED_SEARCH = "masked_search", _("Searched by a number the role may not see")
 
     at = models.DateTimeField(_("Time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -161,33 +172,64 @@ class AuditEvent(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once.
+
+    A token lives ``API_TOKEN_TTL_HOURS`` and is renewed by exchanging it for a new one
+    (``POST /auth/token/renew``) until ``API_TOKEN_MAX_AGE_DAYS`` after the password login
+    that started the chain (``first_issued_at``). A user holds at most
+    ``API_TOKENS_PER_USER`` live tokens (the oldest are revoked); a password change revokes
+    them all; the owner and an administrator can revoke any one (core.tokens).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked = models.BooleanField(default=False)
+    first_issued_at = models.DateTimeField(_("Logged in at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("Last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("Revoked at"), null=True, blank=True)
+    client = models.CharField(_("Client"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+        indexes = [
+            models.Index(fields=["user", "revoked", "expires_at"], name="apitoken_user_live")
+        ]
 
     def __str__(self) -> str:
         return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"
+
+    @property
+    def live(self) -> bool:
+        return not self.revoked and self.expires_at > timezone.now()
 
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
+    def issue(cls, user: User, *, client: str = "", first_issued_at=None) -> str:
+        """A new token for ``user`` (the oldest live ones beyond the cap are revoked)."""
         token = secrets.token_urlsafe(32)
+        now = timezone.now()
         cls.objects.create(
             user=user,
             key_hash=cls.hash(token),
-            expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+            first_issued_at=first_issued_at or now,
+            client=client[:100],
         )
+        live = cls.objects.filter(user=user, revoked=False, expires_at__gt=now)
+        surplus = list(
+            live.order_by("-created_at", "-id").values_list("id", flat=True)[
+                settings.API_TOKENS_PER_USER :
+            ]
+        )
+        if surplus:
+            cls.objects.filter(id__in=surplus).update(revoked=True, revoked_at=now)
         return token
 
 
@@ -247,6 +289,12 @@ class TaskRecord(models.Model):
     message = models.CharField(max_length=500, blank=True)
     result = models.JSONField(default=dict, blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
+    # Written by the task kit (fangkong.core.tasks): what to run again on a retry, how often
+    # it ran, and which worker process runs it (the reaper fails it when that worker is gone).
+    task_path = models.CharField(max_length=200, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("Background task")
@@ -263,3 +311,135 @@ class TaskRecord(models.Model):
         if not self.total:
             return 0
         return min(100, int(self.done * 100 / self.total))
+
+
+class WorkerBeat(models.Model):
+    """The last sign of life of one worker process (written every few seconds by
+    ``fangkong worker``): the tasks page shows when the worker was last seen, and the reaper
+    fails the tasks of a worker that stopped beating."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    runs_tasks = models.BooleanField(default=True)
+    runs_periodic = models.BooleanField(default=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("Worker heartbeat")
+        verbose_name_plural = _("Worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker_id
+
+
+class Upload(models.Model):
+    """One file a user uploaded for the worker (a ledger, a large lab file): its digest and
+    size outlive the file itself, which is deleted after the import. The per-user quota
+    counts these rows (fangkong.core.uploads)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    kind = models.CharField(max_length=40)
+    file_name = models.CharField(max_length=200)
+    size = models.BigIntegerField()
+    digest = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Uploaded file")
+        verbose_name_plural = _("Uploaded files")
+        indexes = [models.Index(fields=["user", "at"], name="upload_user_at")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Notice(models.Model):
+    """A message pushed down to users by role and region, with read receipts (通知).
+
+    New rules reach every checkpoint and cadre this way ("staff who did not know the latest
+    risk areas"); a notice that requires confirmation counts, per recipient, as unconfirmed
+    until they press "已知晓", and a self-inspection rule lists those late to confirm.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info", _("For information")
+        IMPORTANT = "important", _("Important")
+        URGENT = "urgent", _("Urgent")
+
+    title = models.CharField(_("Title"), max_length=200)
+    body = models.TextField(_("Text"), max_length=5000)
+    level = models.CharField(_("Level"), max_length=10, choices=Level.choices, default=Level.INFO)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notices_sent",
+        verbose_name=_("Sender"),
+    )
+    sender_name = models.CharField(_("From"), max_length=100, blank=True)
+    sent_at = models.DateTimeField(_("Sent at"), default=timezone.now, db_index=True)
+    region_codes = models.JSONField(_("Regions addressed"), default=list)
+    roles = models.JSONField(_("Roles addressed"), default=list, blank=True)
+    requires_confirmation = models.BooleanField(_("Must be confirmed"), default=False)
+    confirm_within_minutes = models.PositiveIntegerField(
+        _("Confirm within (minutes)"), null=True, blank=True
+    )
+    # A stable key from the module that sent it ("screening.risk_areas:2026-12-02T08"): a
+    # second publish with the same key returns the first notice instead of a duplicate.
+    source = models.CharField(_("Source"), max_length=100, blank=True)
+    link = models.CharField(_("Link"), max_length=300, blank=True)
+    recipients_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Notice")
+        verbose_name_plural = _("Notices")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=~models.Q(source=""), name="notice_unique_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def confirm_by(self):  # type: ignore[no-untyped-def]
+        if not self.requires_confirmation or not self.confirm_within_minutes:
+            return None
+        return self.sent_at + timedelta(minutes=self.confirm_within_minutes)
+
+
+class NoticeReceipt(models.Model):
+    """One recipient's copy of a notice: delivered, read, confirmed."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_receipts"
+    )
+    # The recipient's (first) region and role when it was sent: where a late confirmation
+    # is a finding, and who it concerns, even if the user moves later.
+    region_code = models.CharField(max_length=15, blank=True, db_index=True)
+    role = models.CharField(max_length=20, blank=True)
+    read_at = models.DateTimeField(_("Read at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("Confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Notice receipt")
+        verbose_name_plural = _("Notice receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "user"], name="notice_receipt_once")
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="receipt_user_read"),
+            models.Index(fields=["notice", "confirmed_at"], name="receipt_notice_confirmed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} → {self.user_id}"

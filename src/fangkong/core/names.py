@@ -18,11 +18,33 @@ from pypinyin import Style, lazy_pinyin
 # Readings of characters when they are a surname (百家姓), where they differ from the most
 # common reading pypinyin gives a lone character.
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "查": "zha", "仇": "qiu", "朴": "piao",
-    "区": "ou", "尉": "yu", "乐": "yue", "覃": "qin", "盖": "ge", "缪": "miao", "种": "chong",
-    "黑": "he", "员": "yun", "翟": "zhai", "召": "shao", "宓": "mi", "秘": "bi", "繁": "po",
-    "长": "chang", "柏": "bai", "沈": "shen", "薄": "bo", "重": "chong", "藏": "zang",
-}  # fmt: skip
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "查": "zha",
+    "仇": "qiu",
+    "朴": "piao",
+    "区": "ou",
+    "尉": "yu",
+    "乐": "yue",
+    "覃": "qin",
+    "盖": "ge",
+    "缪": "miao",
+    "种": "chong",
+    "黑": "he",
+    "员": "yun",
+    "翟": "zhai",
+    "召": "shao",
+    "宓": "mi",
+    "秘": "bi",
+    "繁": "po",
+    "长": "chang",
+    "柏": "bai",
+    "沈": "shen",
+    "薄": "bo",
+    "重": "chong",
+    "藏": "zang",
+}
 
 _SPACES = re.compile(r"\s+")
 _HAN_NAME = re.compile(r"[\u3400-\u9fff·\s]+")
@@ -60,20 +82,29 @@ def pinyin_syllables(name: str) -> list[str]:
 
 def pinyin_key(name: str) -> str:
     """Full toneless pinyin without separators: 张伟 → ``zhangwei``."""
-    return "".join(pinyin_syllables(name))
+    return keys(name)[0]
 
 
 def initials_key(name: str) -> str:
     """First letters of each syllable: 张伟 → ``zw``."""
-    return "".join(s[0] for s in pinyin_syllables(name) if s)
+    return keys(name)[1]
+
+
+# The widths of the search-key columns (people.Person.name_pinyin / name_initials): a key
+# is a search prefix, so a long name's key is cut to the column rather than overflowing it
+# (a 33-letter Latin name has 33 initials).
+PINYIN_MAX_LENGTH = 128
+INITIALS_MAX_LENGTH = 32
 
 
 @lru_cache(maxsize=262144)
 def keys(name: str) -> tuple[str, str]:
     """(pinyin, initials) together, computing the syllables once; a county's names repeat
-    (a million residents share a few hundred thousand names), so they are remembered."""
+    (a million residents share a few hundred thousand names), so they are remembered.
+    Both are cut to their columns' widths."""
     syllables = pinyin_syllables(name)
-    return "".join(syllables), "".join(s[0] for s in syllables if s)
+    pinyin = "".join(syllables)[:PINYIN_MAX_LENGTH]
+    return pinyin, "".join(s[0] for s in syllables if s)[:INITIALS_MAX_LENGTH]
 
 
 def looks_like_pinyin(query: str) -> bool:

@@ -51,6 +51,49 @@ def official_chain(county_code: str) -> list[tuple[str, str, str]]:
     return chain
 
 
+# Significant lengths of region codes: province, city, county, township, village, group.
+CODE_LENGTHS = (2, 4, 6, 9, 12, 15)
+COUNTY_LENGTH = 6
+TOWNSHIP_LENGTH = 9
+VILLAGE_LENGTH = 12
+GRID_LENGTH = 15
+
+
+def is_code(code: str) -> bool:
+    """A region code of a significant length (``"230231106201"``), digits only."""
+    return code.isdigit() and len(code) in CODE_LENGTHS
+
+
+def ancestor_codes(codes: Iterable[str]) -> set[str]:
+    """Every region code above the given ones (the county and township of a village...)."""
+    out: set[str] = set()
+    for code in codes:
+        out.update(code[:n] for n in CODE_LENGTHS if n < len(code))
+    return out
+
+
+def ancestors(code: str) -> list[str]:
+    """The codes above ``code``, from the province down."""
+    return [code[:n] for n in CODE_LENGTHS if n < len(code)]
+
+
+def child_length(code: str) -> int | None:
+    """The code length of the level below ``code`` (None below a group)."""
+    for n in CODE_LENGTHS:
+        if n > len(code):
+            return n
+    return None
+
+
+def village_of(code: str) -> str:
+    """The village (12 digits) a code lies in; shorter codes are returned unchanged."""
+    return code[:VILLAGE_LENGTH]
+
+
+def township_of(code: str) -> str:
+    return code[:TOWNSHIP_LENGTH]
+
+
 def level_of(code: str) -> str:
     try:
         return LEVEL_BY_LENGTH[len(code)]
@@ -109,6 +152,51 @@ def regions_visible_to(user: Any):
     """Regions inside the user's jurisdiction, plus the ancestors that lead to them."""
     codes = jurisdiction.user_codes(user)
     inside = jurisdiction.scope(Region.objects.all(), user, field="code")
-    ancestors = {c[:n] for c in codes for n in (2, 4, 6, 9, 12) if n < len(c)}
-    return inside, ancestors
+    return inside, ancestor_codes(codes)
 
+
+def region_names(codes: Iterable[str]) -> dict[str, str]:
+    """Region code → name, for the codes shown on one page (one query)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+
+
+def region_labels(codes: Iterable[str], *, with_township: bool = True) -> dict[str, str]:
+    """Region code → a name clear county-wide, for pages that would otherwise show codes.
+
+    A group carries its village in front (every village has a 第一组: "富强村第1组"), and a
+    village or group its township after it ("富强村第1组（富强镇）") when ``with_township``.
+    Unknown codes map to themselves, so a page never shows an empty label.
+    """
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    lookup = set(wanted)
+    for code in wanted:
+        if len(code) > VILLAGE_LENGTH:
+            lookup.add(code[:VILLAGE_LENGTH])
+        if with_township and len(code) > TOWNSHIP_LENGTH:
+            lookup.add(code[:TOWNSHIP_LENGTH])
+    names = region_names(lookup)
+    labels: dict[str, str] = {}
+    for code in wanted:
+        name = names.get(code, code)
+        if len(code) > VILLAGE_LENGTH:
+            village = names.get(code[:VILLAGE_LENGTH], "")
+            if village and not name.startswith(village):
+                name = village + name
+        if with_township and len(code) > TOWNSHIP_LENGTH:
+            township = names.get(code[:TOWNSHIP_LENGTH], "")
+            if township:
+                name = f"{name}（{township}）"
+        labels[code] = name
+    return labels
+
+
+def region_label(code: str, *, with_township: bool = True) -> str:
+    """:func:`region_labels` for one code."""
+    if not code:
+        return ""
+    return region_labels([code], with_township=with_township).get(code, code)

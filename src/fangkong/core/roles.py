@@ -69,6 +69,54 @@ class Action(models.TextChoices):
     TRACING_NOTICES = "tracing.notices", _("Handle cross-region tracing notices")
     TRACING_MANAGE = "tracing.manage", _("Manage investigation teams, assignment and imports")
     TRACING_EXPORT = "tracing.export", _("Export chains of transmission")
+    NOTICE_SEND = "notice.send", _("Send notices to the users of an area")
+    NOTICE_TRACK = "notice.track", _("See who has read and confirmed the notices of an area")
+    # --- reports (command, boards, daily reports, self-inspection, problems) -------------
+    REPORTS_BOARD = "reports.board", _("View situation boards, daily reports and findings")
+    REPORTS_DAILY = "reports.daily", _("File the daily report of one's area")
+    REPORTS_INSPECT = "reports.inspect", _("Run self-inspection on demand")
+    REPORTS_PROBLEMS = "reports.problems", _("Raise problems and report their rectification")
+    REPORTS_CONFIRM = "reports.confirm", _("Confirm the closure of problems below")
+    REPORTS_DOCUMENTS = "reports.documents", _("Generate Word reports")
+    REPORTS_SETTINGS = "reports.settings", _("Set the daily report deadline")
+    REPORTS_DISPATCH = "reports.dispatch", _("Record dispatch meetings and assign their tasks")
+    # --- checkpoints ---------------------------------------------------------------------
+    CHECKPOINT_VIEW = "checkpoints.view", _("View checkpoints, passages, rosters and inspections")
+    CHECKPOINT_LOG = "checkpoints.log", _("Log passages at a checkpoint and check in for a shift")
+    CHECKPOINT_MANAGE = "checkpoints.manage", _("Manage checkpoints, pass cards and duty rosters")
+    CHECKPOINT_INSPECT = "checkpoints.inspect", _("Record night inspections of checkpoints")
+    # --- tipoffs -------------------------------------------------------------------------
+    TIPOFF_VIEW = "tipoffs.view", _("View tip-offs of the area (tipster contact masked)")
+    TIPOFF_INTAKE = "tipoffs.intake", _("Enter hotline tip-offs")
+    TIPOFF_VERIFY = "tipoffs.verify", _("Verify tip-offs and see the tipster's contact")
+    TIPOFF_REWARD = "tipoffs.reward", _("Record reward payments and set the reward rule")
+    # --- supervision ---------------------------------------------------------------------
+    SUPERVISION_VIEW = "supervision.view", _("View inspections, rectifications and discipline")
+    SUPERVISION_INSPECT = "supervision.inspect", _("Inspect places and verify rectification")
+    SUPERVISION_RECTIFY = "supervision.rectify", _("Report the rectification of a finding")
+    SUPERVISION_DISCIPLINE = "supervision.discipline", _("Open and decide disciplinary cases")
+    # --- supplies ------------------------------------------------------------------------
+    SUPPLIES_VIEW = "supplies.view", _("View stock, days of cover and issue ledgers")
+    SUPPLIES_MOVE = "supplies.move", _("Record receipts, issues, transfers, losses and counts")
+    SUPPLIES_MANAGE = "supplies.manage", _("Manage stores, approve requests and purchases")
+    SUPPLIES_REQUEST = "supplies.request", _("Request supplies for a receiving unit")
+    SUPPLIES_FUNDS = "supplies.funds", _("Record donations, fund allocations and spending")
+    SUPPLIES_PRICES = "supplies.prices", _("Record and follow the prices of listed goods")
+    # --- places --------------------------------------------------------------------------
+    PLACES_VIEW = "places.view", _("View places, closures, gatherings, schools and cold chain")
+    PLACES_MANAGE = "places.manage", _("Register places, order closures and reopenings, checklists")
+    PLACES_INSPECT = "places.inspect", _("Inspect places and record disinfection rounds")
+    PLACES_GATHERINGS = "places.gatherings", _("Record gatherings and their outcome")
+    PLACES_APPROVE = "places.approve", _("Approve gatherings held under conditions and resumptions")
+    PLACES_SCHOOLS = "places.schools", _("Keep school rosters, class links and daily checks")
+    PLACES_COLD_CHAIN = "places.cold_chain", _("Record cold-chain batches and release them")
+    PLACES_PHARMACY = "places.pharmacy", _("Record pharmacy sales of fever and cough drugs")
+    # --- emergency -----------------------------------------------------------------------
+    EMERGENCY_VIEW = "emergency.view", _("View zones, wartime mode, plans, teams and the risk map")
+    EMERGENCY_COMMAND = "emergency.command", _("Switch wartime mode and declare or change zones")
+    EMERGENCY_PLAN = "emergency.plan", _("Keep command groups, plans, drills, teams and capacity")
+    EMERGENCY_STAFF = "emergency.staff", _("Assign volunteers and sent-down cadres")
+    # --- end of module actions -----------------------------------------------------------
 
 
 A = Action
@@ -116,8 +164,12 @@ MATRIX: dict[Role, frozenset[Action]] = {
 
 _Q = {A.QUARANTINE_VIEW}
 _Q_ALL = _Q | {
-    A.QUARANTINE_MANAGE, A.QUARANTINE_OVERRIDE, A.QUARANTINE_CHECK, A.QUARANTINE_TEST,
-    A.QUARANTINE_SITES, A.QUARANTINE_SUPPORT,
+    A.QUARANTINE_MANAGE,
+    A.QUARANTINE_OVERRIDE,
+    A.QUARANTINE_CHECK,
+    A.QUARANTINE_TEST,
+    A.QUARANTINE_SITES,
+    A.QUARANTINE_SUPPORT,
 }
 
 # Isolation (quarantine), one line per role:
@@ -192,8 +244,12 @@ MATRIX = {role: actions | _SCREENING.get(role, set()) for role, actions in MATRI
 # - village doctor, checkpoint, testing, supply staff and administrator: nothing.
 _TR = {A.TRACING_VIEW}
 _TRACING: dict[Role, set[Action]] = {
-    Role.INVESTIGATOR: _TR | {
-        A.TRACING_INVESTIGATE, A.TRACING_REACH, A.TRACING_NOTICES, A.TRACING_MANAGE,
+    Role.INVESTIGATOR: _TR
+    | {
+        A.TRACING_INVESTIGATE,
+        A.TRACING_REACH,
+        A.TRACING_NOTICES,
+        A.TRACING_MANAGE,
         A.TRACING_EXPORT,
     },
     Role.COUNTY_HQ: _TR | {A.TRACING_MANAGE, A.TRACING_NOTICES, A.TRACING_EXPORT},
@@ -204,6 +260,188 @@ _TRACING: dict[Role, set[Action]] = {
 }
 
 MATRIX = {role: actions | _TRACING.get(role, set()) for role, actions in MATRIX.items()}
+
+
+# Notices, one line per role:
+# - county HQ and township send notices down to their area and follow the receipts;
+# - village cadres send to their village's grid workers, doctors and posts, and follow them;
+# - inspectors follow the receipts (who did not confirm the new rules);
+# - everyone reads and confirms the notices addressed to them (no action needed for that).
+_NOTICES: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: {A.NOTICE_SEND, A.NOTICE_TRACK},
+    Role.TOWNSHIP: {A.NOTICE_SEND, A.NOTICE_TRACK},
+    Role.VILLAGE_CADRE: {A.NOTICE_SEND, A.NOTICE_TRACK},
+    Role.INSPECTOR: {A.NOTICE_TRACK},
+}
+
+MATRIX = {role: actions | _NOTICES.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- reports: one line per role ---------------------------------------------------------
+# - county HQ: reads every board, files the county roll-up, confirms closures, writes the
+#   Word reports, sets the reporting deadline and records the dispatch meetings;
+# - township: its board and villages' reports, files its roll-up, confirms its villages'
+#   rectifications, writes Word reports of its area, holds its own dispatch meetings;
+# - village cadre: the village board, files the village's daily or zero report, rectifies;
+# - inspector: reads everything, runs self-inspection, raises problems and confirms closures
+#   (the supervision office audits the work), writes the supervision bulletin;
+# - everyone else: nothing (their work is in the modules the boards read).
+_R = {A.REPORTS_BOARD, A.REPORTS_INSPECT, A.REPORTS_PROBLEMS}
+_REPORTS: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _R
+    | {
+        A.REPORTS_DAILY,
+        A.REPORTS_CONFIRM,
+        A.REPORTS_DOCUMENTS,
+        A.REPORTS_SETTINGS,
+        A.REPORTS_DISPATCH,
+    },
+    Role.TOWNSHIP: _R
+    | {A.REPORTS_DAILY, A.REPORTS_CONFIRM, A.REPORTS_DOCUMENTS, A.REPORTS_DISPATCH},
+    Role.VILLAGE_CADRE: _R | {A.REPORTS_DAILY},
+    Role.INSPECTOR: _R | {A.REPORTS_CONFIRM, A.REPORTS_DOCUMENTS},
+}
+
+MATRIX = {role: actions | _REPORTS.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- checkpoints: one line per role -----------------------------------------------------
+# - county HQ and township: run the posts, pass cards and rosters of their area, push rules;
+# - village cadre: runs the village's own posts and cards, and logs when standing at a post;
+# - checkpoint staff: log passages at their post, check in for shifts, see their roster;
+# - inspector: the unannounced night inspections (督查), reading everything else;
+# - grid worker, doctor, investigator, testing, supply staff and administrator: nothing.
+_CP = {A.CHECKPOINT_VIEW}
+_CHECKPOINTS: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _CP | {A.CHECKPOINT_MANAGE, A.CHECKPOINT_INSPECT},
+    Role.TOWNSHIP: _CP | {A.CHECKPOINT_MANAGE, A.CHECKPOINT_INSPECT},
+    Role.VILLAGE_CADRE: _CP | {A.CHECKPOINT_MANAGE, A.CHECKPOINT_LOG},
+    Role.CHECKPOINT_STAFF: _CP | {A.CHECKPOINT_LOG},
+    Role.INSPECTOR: _CP | {A.CHECKPOINT_INSPECT},
+}
+
+MATRIX = {role: actions | _CHECKPOINTS.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- tipoffs: one line per role ---------------------------------------------------------
+# - inspector (the supervision team): verifies tips and so sees the tipster's contact;
+# - county HQ and township: verify tips of their area, enter hotline tips, pay rewards;
+# - village cadre: verifies the tips sent to the village, enters hotline tips, pays rewards
+#   from the village's prevention funds (the payer in the seeds);
+# - grid worker: reads the village's tips (masked contact) and enters tips heard at doors;
+# - every other role: nothing (a tipster's identity is not theirs to see).
+_TO = {A.TIPOFF_VIEW}
+_TIPOFFS: dict[Role, set[Action]] = {
+    Role.INSPECTOR: _TO | {A.TIPOFF_VERIFY, A.TIPOFF_INTAKE},
+    Role.COUNTY_HQ: _TO | {A.TIPOFF_VERIFY, A.TIPOFF_INTAKE, A.TIPOFF_REWARD},
+    Role.TOWNSHIP: _TO | {A.TIPOFF_VERIFY, A.TIPOFF_INTAKE, A.TIPOFF_REWARD},
+    Role.VILLAGE_CADRE: _TO | {A.TIPOFF_VERIFY, A.TIPOFF_INTAKE, A.TIPOFF_REWARD},
+    Role.GRID_WORKER: _TO | {A.TIPOFF_INTAKE},
+}
+
+MATRIX = {role: actions | _TIPOFFS.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- supervision: one line per role -----------------------------------------------------
+# - inspector: plans and carries out inspections, verifies rectification, opens and decides
+#   disciplinary cases;
+# - county HQ: the same (the supervision groups are led by county cadres);
+# - township: inspects its villages and posts, reports rectification of its own findings;
+# - village cadre: sees the findings of the village and reports their rectification;
+# - every other role: nothing.
+_SV = {A.SUPERVISION_VIEW}
+_SUPERVISION: dict[Role, set[Action]] = {
+    Role.INSPECTOR: _SV | {A.SUPERVISION_INSPECT, A.SUPERVISION_DISCIPLINE},
+    Role.COUNTY_HQ: _SV | {A.SUPERVISION_INSPECT, A.SUPERVISION_DISCIPLINE, A.SUPERVISION_RECTIFY},
+    Role.TOWNSHIP: _SV | {A.SUPERVISION_INSPECT, A.SUPERVISION_RECTIFY},
+    Role.VILLAGE_CADRE: _SV | {A.SUPERVISION_RECTIFY},
+}
+
+MATRIX = {role: actions | _SUPERVISION.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- supplies: one line per role --------------------------------------------------------
+# - supply officer (the keepers of the county and township stores): everything of the stock,
+#   requests, purchases, donations, funds and prices;
+# - county HQ and township: the same, for the stores and units of their area;
+# - village cadre: reads the stores of the village, requests for the village and its posts,
+#   reports prices of the village's shops;
+# - checkpoint staff: read the stock that supplies the post and request what the post needs;
+# - grid worker: reports the prices of the shops of the grid (哄抬物价 patrols);
+# - inspector: reads everything, changes nothing;
+# - village doctor, investigator, testing staff and administrator: nothing.
+_SU = {A.SUPPLIES_VIEW}
+_SU_ALL = _SU | {
+    A.SUPPLIES_MOVE,
+    A.SUPPLIES_MANAGE,
+    A.SUPPLIES_REQUEST,
+    A.SUPPLIES_FUNDS,
+    A.SUPPLIES_PRICES,
+}
+_SUPPLIES: dict[Role, set[Action]] = {
+    Role.SUPPLY_OFFICER: _SU_ALL,
+    Role.COUNTY_HQ: _SU_ALL,
+    Role.TOWNSHIP: _SU_ALL,
+    Role.VILLAGE_CADRE: _SU | {A.SUPPLIES_REQUEST, A.SUPPLIES_PRICES},
+    Role.CHECKPOINT_STAFF: _SU | {A.SUPPLIES_REQUEST},
+    Role.GRID_WORKER: {A.SUPPLIES_PRICES},
+    Role.INSPECTOR: set(_SU),
+}
+
+MATRIX = {role: actions | _SUPPLIES.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- places: one line per role ----------------------------------------------------------
+# - county HQ and township: everything, and alone approve conditional gatherings and
+#   enterprise resumptions (the 食安办 / township sign-off of the reports);
+# - village cadre: keeps the village's places — registry, closures, inspections, gatherings,
+#   school rosters, cold storages and pharmacy sales — but approves nothing;
+# - grid worker: patrols — inspects places, logs disinfection, reports gatherings (十户联防);
+# - village doctor: pharmacy sales (fever-drug buyers are followed up) and school checks;
+# - checkpoint staff: the cold-chain gate (batches and their documents);
+# - inspector: reads everything and inspects (covert checks as a customer), changes no record;
+# - investigator: reads gatherings and places (exposure events start there);
+# - testing staff, supply officer, administrator: nothing.
+_P = {A.PLACES_VIEW}
+_P_WORK = _P | {
+    A.PLACES_MANAGE,
+    A.PLACES_INSPECT,
+    A.PLACES_GATHERINGS,
+    A.PLACES_SCHOOLS,
+    A.PLACES_COLD_CHAIN,
+    A.PLACES_PHARMACY,
+}
+_PLACES: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _P_WORK | {A.PLACES_APPROVE},
+    Role.TOWNSHIP: _P_WORK | {A.PLACES_APPROVE},
+    Role.VILLAGE_CADRE: set(_P_WORK),
+    Role.GRID_WORKER: _P | {A.PLACES_INSPECT, A.PLACES_GATHERINGS},
+    Role.VILLAGE_DOCTOR: _P | {A.PLACES_PHARMACY, A.PLACES_SCHOOLS},
+    Role.CHECKPOINT_STAFF: _P | {A.PLACES_COLD_CHAIN},
+    Role.INSPECTOR: _P | {A.PLACES_INSPECT},
+    Role.INVESTIGATOR: set(_P),
+}
+
+MATRIX = {role: actions | _PLACES.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- emergency: one line per role -------------------------------------------------------
+# - county HQ: switches peacetime/wartime and declares zones (the county decides), keeps plans;
+# - township: keeps its own 一办七组, plans, drills and teams, assigns volunteers and cadres;
+# - village cadre: sees the zones and the map, assigns volunteers to its posts;
+# - grid, doctor, checkpoint, investigator, testing, supply staff: see the zones they work in,
+#   the wartime post they report to and the map;
+# - inspector: reads everything (drills, gaps) to supervise; administrator: nothing.
+_EM = {A.EMERGENCY_VIEW}
+_EMERGENCY: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: _EM | {A.EMERGENCY_COMMAND, A.EMERGENCY_PLAN, A.EMERGENCY_STAFF},
+    Role.TOWNSHIP: _EM | {A.EMERGENCY_PLAN, A.EMERGENCY_STAFF},
+    Role.VILLAGE_CADRE: _EM | {A.EMERGENCY_STAFF},
+    Role.GRID_WORKER: set(_EM),
+    Role.VILLAGE_DOCTOR: set(_EM),
+    Role.CHECKPOINT_STAFF: set(_EM),
+    Role.INVESTIGATOR: set(_EM),
+    Role.TESTING_STAFF: set(_EM),
+    Role.SUPPLY_OFFICER: set(_EM),
+    Role.INSPECTOR: set(_EM),
+}
+
+MATRIX = {role: actions | _EMERGENCY.get(role, set()) for role, actions in MATRIX.items()}
+
+# --- end of module tables ---------------------------------------------------------------
 
 
 def actions_for(role: str) -> frozenset[Action]:

@@ -17,16 +17,17 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from . import text
+
 MAX_BIGINT = 2**63 - 1
 MAX_INT = 2**31 - 1
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def reject_nul(value: str) -> str:
-    """Refuse the NUL character, which no text column of PostgreSQL can hold."""
-    if "\x00" in value:
-        raise ValueError(_("must not contain the NUL character (\\x00)"))
-    return value
+    """Refuse NUL (no PostgreSQL text column can hold it), the other control characters,
+    lone surrogates and direction overrides (:mod:`fangkong.core.text`)."""
+    return text.check(value)
 
 
 NoNul = AfterValidator(reject_nul)
@@ -42,6 +43,22 @@ def _iso_date(value: Any) -> Any:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(_("%(value)s is not a valid date") % {"value": value}) from None
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def not_sent(**field: Any) -> Any:
+    """The default of a field of a partial update (PATCH) that may be left out but never
+    sent as ``null`` (a name, a date a record cannot lack).
+
+    Declare it with its plain type, ``place: Place = not_sent()``: the field is then optional,
+    JSON ``null`` is a 422 naming it, and the document does not call it nullable. Handlers
+    read such bodies with ``exclude_unset=True``, so the ``None`` behind it is never used.
+    A field that may really be emptied keeps ``X | None = None``.
+    """
+    return Field(None, json_schema_extra=_drop_default, **field)
 
 
 StrictDate = Annotated[dt.date, BeforeValidator(_iso_date)]

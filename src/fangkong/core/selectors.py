@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
-from . import jurisdiction, region_counts
+from . import jurisdiction, region_counts, regions
 from .errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from .masking import visible_fields
 from .models import LEVEL_BY_LENGTH, Region
@@ -102,7 +102,7 @@ def list_regions(
 
 def ancestor_codes(code: str) -> list[str]:
     """Codes of the regions above ``code``, top first (``230231106`` → 23, 2302, 230231)."""
-    return [code[:n] for n in _LENGTHS if n < len(code)]
+    return regions.ancestors(code)
 
 
 @dataclass

@@ -18,6 +18,13 @@ from django.dispatch import Signal
 # as "quarantine.order:12"; a later send with the same key replaces the earlier schedule).
 tests_required = Signal()
 
+# A background task ended with its worker process (killed, out of memory): sent by `fangkong
+# worker` after it marked the task and its core.TaskRecord failed. Sent with:
+# task_record_id (TaskRecord pk, or None when the task kept none) and reason (words for the
+# user). A module that keeps its own record of that work (a ledger import) marks it failed, so
+# nothing shows as queued for ever.
+background_task_died = Signal()
+
 # Nucleic-acid results are known. Sent with: results, an iterable of
 # (person_id, sampled_on date, "negative" | "positive").
 test_results_known = Signal()
@@ -57,3 +64,18 @@ class SuspectedCaseTaken:
 # returns the list of SuspectedCaseTaken for the cases it took over; the sender marks those
 # handed over. A receiver that fails leaves the cases new, never the results unapplied.
 suspected_case_found = Signal()
+
+# A problem of the problems list was closed (rectified and confirmed from above). Sent with:
+# source (the stable key the raising module gave), closed_at, closed_by (a user or None).
+# The module that raised it marks its own item rectified; receivers run in the sender's
+# transaction.
+problem_closed = Signal()
+
+# A module met a person the screening lists should carry (a pharmacy's fever-drug buyer; later
+# a student from a risk area). Sent once per ``ref`` by the sender, with: ref (stable key,
+# "places.sale:12"; a receiver keys its list entry on it, so a repeat changes nothing),
+# channel ("pharmacy"), person_id (registry person or None), name, id_number, phone,
+# region_code (responsible village or group), reason (words for the cadre), at (datetime).
+# Screening connects a receiver that writes the list entry; until then the sender keeps its
+# own follow-up list.
+screening_entry_offered = Signal()

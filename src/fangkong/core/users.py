@@ -26,8 +26,9 @@ def create_user(
     """Create an active user holding ``role`` over ``region_codes``.
 
     Every code must exist in the region table, a role other than administrator needs at
-    least one region, and the password must pass Django's validators (length, common
-    passwords) unless ``check_password_strength`` is false (demo accounts).
+    least one region, and the password must pass Django's validators (length, common,
+    all-digit, and too like the username) unless ``check_password_strength`` is false
+    (the demo's accounts only).
     """
     errors: list[FieldError] = []
     username = username.strip()
@@ -46,7 +47,7 @@ def create_user(
         errors.append(FieldError("region", "至少需要一个管辖区划代码"))
     if check_password_strength and password:
         try:
-            validate_password(password)
+            validate_password(password, user=User(username=username, display_name=display_name))
         except DjangoValidationError as exc:
             errors.extend(FieldError("password", m) for m in exc.messages)
     if not password:

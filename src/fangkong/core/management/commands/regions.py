@@ -5,9 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 from fangkong.core.jurisdiction import prefix_q
 from fangkong.core.models import Region, RegionLevel
 
-LEVEL_ALIASES = {"county": RegionLevel.COUNTY, "township": RegionLevel.TOWNSHIP,
-                 "village": RegionLevel.VILLAGE, "grid": RegionLevel.GRID,
-                 "province": RegionLevel.PROVINCE, "city": RegionLevel.CITY}
+LEVEL_ALIASES = {
+    "county": RegionLevel.COUNTY,
+    "township": RegionLevel.TOWNSHIP,
+    "village": RegionLevel.VILLAGE,
+    "grid": RegionLevel.GRID,
+    "province": RegionLevel.PROVINCE,
+    "city": RegionLevel.CITY,
+}
 
 
 class Command(BaseCommand):
