@@ -33,6 +33,7 @@ from fangkong.core.schemas import (
     RegionCode,
     StrictDate,
     Version,
+    not_sent,
 )
 
 from . import selectors, services
@@ -74,7 +75,11 @@ class PersonOut(Schema):
     id_number: str = Field(..., description="完整或脱敏（2302**********1234），按角色")
     phone: str = Field(..., description="完整或脱敏（139****5678），按角色")
     sex: str
-    birth_date: dt.date | None
+    birth_date: str | None = Field(
+        ...,
+        description="出生日期（1985-03-14）；身份证号脱敏时只给年份（1985）",
+        pattern=r"^\d{4}(-\d{2}-\d{2})?$",
+    )
     region_code: str
     household_id: int | None
     category: str
@@ -116,7 +121,7 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    name: Name | None = None
+    name: Name = not_sent()
     id_number: IdNumberText | None = None
     phone: PhoneText | None = None
     sex: Sex | None = None
@@ -177,8 +182,8 @@ class HouseholdIn(Schema):
 
 
 class HouseholdPatch(Schema):
-    address: Address | None = None
-    region_code: RegionCode | None = None
+    address: Address = not_sent()
+    region_code: RegionCode = not_sent()
     head_id: ObjectId | None = None
     version: Version | None = Field(None, description="读取时的版本；也可用 If-Match 头")
 
@@ -275,6 +280,8 @@ def list_persons(request, filters: Query[PersonQuery]):
         cursor=filters.cursor,
         limit=filters.limit,
         with_count=filters.with_count,
+        channel=_channel(request),
+        request=request,
     )
     return {
         "items": _present(request, page.items),

@@ -70,6 +70,7 @@ from django.utils import timezone
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones, regions
 from fangkong.core.idnumbers import CHECK_CHARS, WEIGHTS
 from fangkong.core.models import AuditEvent, Region, RegionLevel
+from fangkong.core.text import name_problem
 
 from .models import Household, JointDefenceUnit, Person, PersonCategory
 
@@ -87,14 +88,35 @@ PROGRESS_EVERY = 5_000
 RESIDENCE_LEVELS = (RegionLevel.VILLAGE, RegionLevel.GRID)
 
 PERSON_COPY_COLUMNS = (
-    "id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date", "phone",
-    "household_id", "region_code", "category", "source_row",
-    "source", "source_file", "created_at", "updated_at", "version",
-)  # fmt: skip
+    "id",
+    "id_number",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "phone",
+    "household_id",
+    "region_code",
+    "category",
+    "source_row",
+    "source",
+    "source_file",
+    "created_at",
+    "updated_at",
+    "version",
+)
 HOUSEHOLD_COLUMNS = (
-    "id", "region_id", "region_code", "address", "head_id", "unit_id",
-    "version", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "region_id",
+    "region_code",
+    "address",
+    "head_id",
+    "unit_id",
+    "version",
+    "created_at",
+    "updated_at",
+)
 UNIT_COLUMNS = ("id", "region_id", "region_code", "name", "leader_id")
 
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -103,8 +125,11 @@ _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "m": "M", "f": "F"}
 _TRUE = {"1", "true", "True", "TRUE", "是", "y", "Y", "yes"}
 _FALSE = {"", "0", "false", "False", "FALSE", "否", "n", "N", "no"}
 _CATEGORY_LABELS = {
-    "常住居民": "resident", "返乡人员": "returnee", "流动人口": "floating", "在外人员": "elsewhere",
-}  # fmt: skip
+    "常住居民": "resident",
+    "返乡人员": "returnee",
+    "流动人口": "floating",
+    "在外人员": "elsewhere",
+}
 
 
 @dataclass(frozen=True)
@@ -208,8 +233,11 @@ class FastIdValidator:
     def _area_sum(self, area: str) -> int:
         total = self._area.get(area)
         if total is None:
-            if not area.isdigit() or not area.isascii() or area[:2] in {"00", "10"} or (
-                area[0] == "9"
+            if (
+                not area.isdigit()
+                or not area.isascii()
+                or area[:2] in {"00", "10"}
+                or (area[0] == "9")
             ):
                 return -1
             total = self._area[area] = sum(
@@ -305,8 +333,8 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def _copy_text(value: str) -> str:
     """Escape a value for COPY text format (only addresses can need it)."""
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace(
-        "\r", "\\r"
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     )
 
 
@@ -717,20 +745,20 @@ class _Loader:
                 rest = [char_py(c) or fill(c) for c in name[1:]]
                 keys = (
                     name,
-                    (first + "".join(rest))[:128],
-                    (first[:1] + "".join([r[:1] for r in rest]))[:32],
+                    (first + "".join(rest))[: names.PINYIN_MAX_LENGTH],
+                    (first[:1] + "".join([r[:1] for r in rest]))[: names.INITIALS_MAX_LENGTH],
                 )
             else:
                 keys = keys_cache.get(name)
                 if keys is None:
                     cleaned = names.clean(name)
-                    if not cleaned or len(cleaned) > 64 or _FORBIDDEN.search(cleaned):
+                    if name_problem(cleaned) or _FORBIDDEN.search(cleaned):
                         errors.add(
                             file, number, "name", "姓名为空、过长（最多64字）或含不允许的字符"
                         )
                         continue
                     pinyin, initials = names.keys(cleaned)
-                    keys = keys_cache[name] = (cleaned, pinyin[:128], initials[:32])
+                    keys = keys_cache[name] = (cleaned, pinyin, initials)
             household = households.get(row[i_hh].strip())
             if household is None:
                 region = row[i_region].strip() if i_region is not None else ""
@@ -738,9 +766,11 @@ class _Loader:
                     self.check_region(file, number, region)  # the root cause, if it is that
                 else:
                     errors.add(
-                        file, number, "household_no",
+                        file,
+                        number,
+                        "household_no",
                         f"户编号 {row[i_hh].strip()} 不存在或该户有错误",
-                    )  # fmt: skip
+                    )
                 continue
             household_id, household_region, household_new = household
             if i_region is not None:
@@ -777,7 +807,9 @@ class _Loader:
                     category = _CATEGORY_LABELS[category]
                 else:
                     errors.add(
-                        file, number, "category",
+                        file,
+                        number,
+                        "category",
                         f"人员类别 {category} 无效（resident、returnee、floating、elsewhere）",
                     )
                     continue
@@ -797,9 +829,19 @@ class _Loader:
                 self.leader_ids[row_no] = person_id
             created += 1
             yield (
-                str(person_id), id_number, keys[0], keys[1], keys[2], sex, birth, phone,
-                str(household_id), region, category, str(number),
-            )  # fmt: skip
+                str(person_id),
+                id_number,
+                keys[0],
+                keys[1],
+                keys[2],
+                sex,
+                birth,
+                phone,
+                str(household_id),
+                region,
+                category,
+                str(number),
+            )
         summary.persons_created = created
         if progress is not None:
             progress(number, total)
@@ -807,9 +849,7 @@ class _Loader:
     def write_persons(self) -> None:
         self.prepare_persons()
         rows = self.person_rows()
-        tail = (
-            f"\timport\t{_copy_text(self.source_file)}\t{self.now_text}\t{self.now_text}\t1\n"
-        )
+        tail = f"\timport\t{_copy_text(self.source_file)}\t{self.now_text}\t{self.now_text}\t1\n"
         if self.postgres:
             from psycopg.copy import QueuedLibpqWriter
 

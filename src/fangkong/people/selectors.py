@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import audit, idnumbers, jurisdiction, names, phones
 from fangkong.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from fangkong.core.masking import present, visible_fields
+from fangkong.core.masking import mask_value, present, present_birth_date, visible_fields
+from fangkong.core.models import AuditEvent
 from fangkong.core.roles import Action, can
 
 from .models import Household, Person, PersonChange
@@ -122,8 +123,10 @@ def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
     condition = Q()
     for i in range(len(ordering) - 1, -1, -1):
         strictly = Q(**{f"{ordering[i]}__gt": values[i]})
-        condition = strictly if i == len(ordering) - 1 else strictly | (
-            Q(**{ordering[i]: values[i]}) & condition
+        condition = (
+            strictly
+            if i == len(ordering) - 1
+            else strictly | (Q(**{ordering[i]: values[i]}) & condition)
         )
     return condition
 
@@ -182,12 +185,50 @@ def list_persons(
     cursor: str = "",
     limit: int = 50,
     with_count: bool = False,
+    channel: str = "",
+    request: Any = None,
 ) -> Page:
-    """A page of persons matching ``filters`` inside the user's jurisdiction."""
+    """A page of persons matching ``filters`` inside the user's jurisdiction.
+
+    A search by a whole ID number or phone that the role may only see masked confirms the
+    number all the same (a hit says "this is theirs"): it is audited like a read.
+    """
     queryset, ordering = filter_persons(user, filters)
     rows, next_cursor = keyset_page(queryset, ordering, cursor=cursor, limit=limit)
     count = queryset.count() if with_count else None
+    if not cursor:
+        _audit_masked_search(user, filters.q, found=len(rows), channel=channel, request=request)
     return Page(items=rows, next_cursor=next_cursor, count=count)
+
+
+def full_number_searched(q: str) -> str | None:
+    """``id_number`` or ``phone`` when ``q`` is a whole one of those, else None."""
+    compact = idnumbers.normalize(q.strip())
+    if _ID_LIKE.fullmatch(compact):
+        return "id_number"
+    digits = re.sub(r"[\s-]", "", q.strip())
+    if digits.isdigit() and len(digits) == 11:
+        try:
+            phones.normalize(digits)
+        except phones.PhoneError:
+            return None
+        return "phone"
+    return None
+
+
+def _audit_masked_search(user: Any, q: str, *, found: int, channel: str, request: Any) -> None:
+    field = full_number_searched(q) if q else None
+    if field is None or field in visible_fields(user):
+        return
+    audit.record(
+        user=user,
+        kind=AuditEvent.Kind.MASKED_SEARCH,
+        object_type="person",
+        fields=[field],
+        channel=channel,
+        request=request,
+        detail=f"{field}={mask_value(field, q.strip())} found={found}",
+    )
 
 
 def get_person(user: Any, person_id: int) -> Person:
@@ -220,18 +261,17 @@ def list_households(
 
 def get_household(user: Any, household_id: int) -> Household:
     _require(user, Action.HOUSEHOLD_VIEW)
-    household = households_visible_to(user).select_related("head", "region").filter(
-        pk=household_id
-    ).first()
+    household = (
+        households_visible_to(user).select_related("head", "region").filter(pk=household_id).first()
+    )
     if household is None:
         raise NotFound(household_id)
     return household
 
 
-def present_person(
-    person: Person, visible: frozenset[str]
-) -> dict[str, Any]:
-    """A person as a plain dict with sensitive fields masked per ``visible``."""
+def present_person(person: Person, visible: frozenset[str]) -> dict[str, Any]:
+    """A person as a plain dict with sensitive fields masked per ``visible``; the birth date
+    is cut to the year wherever the ID number is masked."""
     return {
         "id": person.pk,
         "name": person.name,
@@ -239,7 +279,7 @@ def present_person(
         "id_number": present("id_number", person.id_number, visible),
         "phone": present("phone", person.phone, visible),
         "sex": person.sex,
-        "birth_date": person.birth_date,
+        "birth_date": present_birth_date(person.birth_date, visible),
         "region_code": person.region_code,
         "household_id": person.household_id,
         "category": person.category,
@@ -257,9 +297,7 @@ def present_persons(
     """Present persons for ``user`` and audit every unmasked sensitive value shown."""
     visible = visible_fields(user)
     shown = [present_person(p, visible) for p in persons]
-    audited = [
-        p.pk for p in persons if any(getattr(p, f) for f in visible)
-    ]
+    audited = [p.pk for p in persons if any(getattr(p, f) for f in visible)]
     if audited:
         fields = [f for f in visible if any(getattr(p, f) for p in persons)]
         audit.record_sensitive_reads(
@@ -274,11 +312,14 @@ def present_persons(
 
 
 def present_change(change: PersonChange, visible: frozenset[str]) -> dict[str, Any]:
-    """A history entry with sensitive old/new values masked per ``visible``."""
+    """A history entry with sensitive old/new values masked per ``visible`` (birth dates to
+    the year where the ID number is masked)."""
     changes = {}
     for field, (old, new) in change.changes.items():
         if field in ("id_number", "phone"):
             old, new = present(field, old, visible), present(field, new, visible)
+        elif field == "birth_date":
+            old, new = present_birth_date(old, visible), present_birth_date(new, visible)
         changes[field] = [old, new]
     return {
         "version": change.version,
@@ -333,3 +374,22 @@ def _count_by_region(queryset: QuerySet, prefix: str) -> dict[str, int]:
         queryset = queryset.filter(jurisdiction.prefix_q("region_code", [prefix]))
     rows = queryset.order_by().values_list("region_code").annotate(n=Count("id"))
     return dict(rows)
+
+
+def person_labels(user: Any, person_ids: list[int]) -> dict[int, str]:
+    """ "张伟 · 1985 · 富强村第1组" for each person the user may see (one query for the
+    persons, one for the region names). The birth year only: a label is shown to every role."""
+    from fangkong.core.regions import region_labels
+
+    rows = list(
+        persons_visible_to(user)
+        .filter(pk__in=person_ids)
+        .values_list("pk", "name", "birth_date", "region_code")
+    )
+    places = region_labels({code for *_, code in rows}, with_township=False)
+    return {
+        pk: " · ".join(
+            str(part) for part in (name, birth.year if birth else "", places.get(code, "")) if part
+        )
+        for pk, name, birth, code in rows
+    }

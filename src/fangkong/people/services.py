@@ -27,6 +27,7 @@ from fangkong.core.errors import (
 )
 from fangkong.core.models import AuditEvent, Region, RegionLevel
 from fangkong.core.roles import Action, can
+from fangkong.core.text import name_problem
 
 from .models import Household, Person, PersonCategory, PersonChange, Sex, Source
 
@@ -66,10 +67,9 @@ def clean_person_fields(
 
     if "name" in data:
         name = names.clean(str(data["name"] or ""))
-        if not name:
-            errors.append(FieldError("name", _("Name is required")))
-        elif len(name) > 64:
-            errors.append(FieldError("name", _("Name is too long (at most 64 characters)")))
+        problem = name_problem(name)
+        if problem is not None:
+            errors.append(FieldError("name", problem))
         else:
             out["name"] = name
             out["name_pinyin"], out["name_initials"] = names.keys(name)

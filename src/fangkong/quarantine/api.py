@@ -17,18 +17,16 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from pydantic import AfterValidator, BeforeValidator
 
-from fangkong.core import idempotency
+from fangkong.core import idempotency, replica
+from fangkong.core.actors import actor_of
+from fangkong.core.permissions import requires
+from fangkong.core.roles import Action
+from fangkong.core.schemas import ErrorOut, NoNul
 
 from . import documents, selectors, services
 from .models import Alert, HealthCheck, IsolationOrder, SupplyRequest
 
 router = Router(tags=["quarantine"])
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
-    return value
 
 
 def _text_only(value: Any) -> Any:
@@ -42,9 +40,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def Text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
-    ]
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), NoNul]
 
 
 When = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_aware)]
@@ -53,13 +49,14 @@ ClockTime = Annotated[time, BeforeValidator(_text_only)]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict] = []
-
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
-                          409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 # Schemas ----------------------------------------------------------------------------------
@@ -178,8 +175,16 @@ class RevokedOut(Schema):
 
 
 Symptoms = list[
-    Literal["cough", "sore_throat", "short_breath", "fatigue", "muscle_ache", "loss_of_smell",
-            "diarrhoea", "chills"]
+    Literal[
+        "cough",
+        "sore_throat",
+        "short_breath",
+        "fatigue",
+        "muscle_ache",
+        "loss_of_smell",
+        "diarrhoea",
+        "chills",
+    ]
 ]
 
 
@@ -240,8 +245,13 @@ class ReadingResult(Schema):
 
 class OutcomeIn(Schema):
     outcome: Literal[
-        "checked_late", "false_alarm", "home_observation", "fever_clinic", "hospital",
-        "returned", "other",
+        "checked_late",
+        "false_alarm",
+        "home_observation",
+        "fever_clinic",
+        "hospital",
+        "returned",
+        "other",
     ]
     note: Text(300) = ""
     at: When | None = None
@@ -386,7 +396,8 @@ def order_out(order: IsolationOrder, id_number: str) -> dict[str, Any]:
             {"day": t.day, "result": t.result, "sampled_on": t.sampled_on}
             for t in order.tests.all()
         ],
-        "responsible_ids": sorted(order.responsible.values_list("pk", flat=True)),
+        # .all() so a list's prefetch serves every row (values_list would query per order).
+        "responsible_ids": sorted(user.pk for user in order.responsible.all()),
         "closed_at": order.closed_at,
         "close_reason": order.close_reason,
         "override_reason": order.override_reason,
@@ -477,7 +488,11 @@ def list_orders(
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0,
 ):
     items, count = selectors.list_orders(
-        request.auth, status=status, kind=kind, region_code=region_code, limit=limit,
+        request.auth,
+        status=status,
+        kind=kind,
+        region_code=region_code,
+        limit=limit,
         offset=offset,
     )
     return {"items": orders_out(items, request), "count": count}
@@ -490,8 +505,14 @@ def create_order(request, payload: OrderIn):
 
     def perform() -> tuple[int, Any]:
         data = services.OrderInput(
-            **payload.dict(exclude={"check_windows", "required_test_days", "responsible_ids",
-                                    "household_member_ids"}),
+            **payload.dict(
+                exclude={
+                    "check_windows",
+                    "required_test_days",
+                    "responsible_ids",
+                    "household_member_ids",
+                }
+            ),
             required_test_days=tuple(payload.required_test_days),
             responsible_ids=tuple(payload.responsible_ids),
             household_member_ids=tuple(payload.household_member_ids),
@@ -501,8 +522,11 @@ def create_order(request, payload: OrderIn):
         return 201, _reload(order.pk, request)
 
     outcome = idempotency.run(
-        user=user, key=request.headers.get(idempotency.HEADER), endpoint="quarantine.orders",
-        payload=payload.dict(), perform=perform,
+        user=user,
+        key=request.headers.get(idempotency.HEADER),
+        endpoint="quarantine.orders",
+        payload=payload.dict(),
+        perform=perform,
     )
     return Status(outcome.status, outcome.body)
 
@@ -515,8 +539,11 @@ def get_order(request, order_id: Id):
 @router.post("/orders/{order_id}/extend", response={200: OrderOut, **ERRORS})
 def extend(request, order_id: Id, payload: ExtendIn):
     services.extend_order(
-        user=request.auth, order_id=order_id, version=payload.version,
-        ends_at=payload.ends_at, reason=payload.reason,
+        user=request.auth,
+        order_id=order_id,
+        version=payload.version,
+        ends_at=payload.ends_at,
+        reason=payload.reason,
     )
     return _reload(order_id, request)
 
@@ -525,8 +552,13 @@ def extend(request, order_id: Id, payload: ExtendIn):
 def transfer(request, order_id: Id, payload: TransferIn):
     """Transfer up: home/centralised returns the new order; hospital returns the closed one."""
     order = services.transfer_order(
-        user=request.auth, order_id=order_id, version=payload.version, to=payload.to,
-        reason=payload.reason, hospital=payload.hospital, cost_bearer=payload.cost_bearer,
+        user=request.auth,
+        order_id=order_id,
+        version=payload.version,
+        to=payload.to,
+        reason=payload.reason,
+        hospital=payload.hospital,
+        cost_bearer=payload.cost_bearer,
     )
     return _reload(order.pk, request)
 
@@ -542,7 +574,9 @@ def end_early(request, order_id: Id, payload: EndIn):
 @router.post("/orders/{order_id}/release", response={200: ReleaseOut, **ERRORS})
 def release(request, order_id: Id, payload: ReleaseIn):
     order, next_order = services.release_order(
-        user=request.auth, order_id=order_id, version=payload.version,
+        user=request.auth,
+        order_id=order_id,
+        version=payload.version,
         override_reason=payload.override_reason,
     )
     return {
@@ -565,10 +599,14 @@ def release_notice(request, order_id: Id):
 
 
 @router.post("/orders/{order_id}/tests/{day}", response={200: TestOut, **ERRORS})
-def record_test(request, order_id: Id, day: Annotated[int, Field(ge=0, le=60)],
-                payload: TestResultIn):
+def record_test(
+    request, order_id: Id, day: Annotated[int, Field(ge=0, le=60)], payload: TestResultIn
+):
     test = services.record_test_result(
-        user=request.auth, order_id=order_id, day=day, result=payload.result,
+        user=request.auth,
+        order_id=order_id,
+        day=day,
+        result=payload.result,
         sampled_on=payload.sampled_on,
     )
     return {"day": test.day, "result": test.result, "sampled_on": test.sampled_on}
@@ -582,8 +620,9 @@ def assign_room(request, order_id: Id, payload: RoomAssignIn):
     return _reload(order_id, request)
 
 
-@router.post("/orders/{order_id}/link", response={201: LinkOut, **ERRORS},
-             summary="生成本人自报链接")
+@router.post(
+    "/orders/{order_id}/link", response={201: LinkOut, **ERRORS}, summary="生成本人自报链接"
+)
 def issue_link(request, order_id: Id):
     token = services.issue_self_report_link(user=request.auth, order_id=order_id)
     return Status(201, {"token": token, "path": reverse("quarantine:self_report", args=[token])})
@@ -611,16 +650,16 @@ def request_supplies(request, order_id: Id, payload: SupplyIn):
 # Checks and alerts ------------------------------------------------------------------------
 
 
-@router.post("/checks", response={201: ReadingResult, **ERRORS},
-             summary="录入一次体温")
+@router.post("/checks", response={201: ReadingResult, **ERRORS}, summary="录入一次体温")
 def record_check(request, payload: ReadingIn):
     check, alerts = services.record_check(user=request.auth, reading=_reading(payload))
     body = {"check": check_out(check, alerts), "alerts": [alert_out(a) for a in alerts]}
     return Status(201, body)
 
 
-@router.post("/checks/batch", response={200: BatchOut, **ERRORS},
-             summary="批量录入体温（按 client_id 幂等）")
+@router.post(
+    "/checks/batch", response={200: BatchOut, **ERRORS}, summary="批量录入体温（按 client_id 幂等）"
+)
 def record_checks_batch(request, payload: BatchIn):
     outcome = services.bulk_record_readings(
         user=request.auth, readings=[_reading(r) for r in payload.readings]
@@ -628,8 +667,7 @@ def record_checks_batch(request, payload: BatchIn):
     return {"stored": outcome.stored, "duplicates": outcome.duplicates, "alerts": outcome.alerts}
 
 
-@router.get("/round", response={200: list[RoundEntryOut], **ERRORS},
-            summary="今日巡查名单")
+@router.get("/round", response={200: list[RoundEntryOut], **ERRORS}, summary="今日巡查名单")
 def todays_round(request):
     return [
         {
@@ -666,7 +704,10 @@ def list_alerts(
 @router.post("/alerts/{alert_id}/outcome", response={200: AlertOut, **ERRORS})
 def alert_outcome(request, alert_id: Id, payload: OutcomeIn):
     alert = services.handle_alert(
-        user=request.auth, alert_id=alert_id, outcome=payload.outcome, note=payload.note,
+        user=request.auth,
+        alert_id=alert_id,
+        outcome=payload.outcome,
+        note=payload.note,
         at=payload.at,
     )
     return alert_out(selectors.get_alert(request.auth, alert.pk))
@@ -674,7 +715,8 @@ def alert_outcome(request, alert_id: Id, payload: OutcomeIn):
 
 @router.get("/board", response={200: BoardOut, **ERRORS}, summary="隔离看板")
 def board(request, region_code: Annotated[str, Field(pattern=r"^\d{0,15}$")] = ""):
-    return selectors.board(request.auth, region_code=region_code)
+    with replica.reading():
+        return selectors.board(request.auth, region_code=region_code)
 
 
 # Sites ------------------------------------------------------------------------------------
@@ -696,8 +738,13 @@ def create_site(request, payload: SiteIn):
 def site_rooms(request, site_id: Id):
     site = selectors.get_site(request.auth, site_id)
     return [
-        {"id": r.pk, "number": r.number, "capacity": r.capacity, "occupants": r.occupants,
-         "free_beds": r.free_beds}
+        {
+            "id": r.pk,
+            "number": r.number,
+            "capacity": r.capacity,
+            "occupants": r.occupants,
+            "free_beds": r.free_beds,
+        }
         for r in selectors.site_rooms(site)
     ]
 
@@ -707,15 +754,24 @@ def add_rooms(request, site_id: Id, payload: RoomsIn):
     rooms = services.add_rooms(
         user=request.auth, site_id=site_id, numbers=payload.numbers, capacity=payload.capacity
     )
-    return Status(201, [
-        {"id": r.pk, "number": r.number, "capacity": r.capacity, "occupants": 0,
-         "free_beds": r.capacity}
-        for r in rooms
-    ])
+    return Status(
+        201,
+        [
+            {
+                "id": r.pk,
+                "number": r.number,
+                "capacity": r.capacity,
+                "occupants": 0,
+                "free_beds": r.capacity,
+            }
+            for r in rooms
+        ],
+    )
 
 
-@router.get("/sites/{site_id}/roster", response={200: RosterOut, **ERRORS},
-            summary="隔离点当日进出名单")
+@router.get(
+    "/sites/{site_id}/roster", response={200: RosterOut, **ERRORS}, summary="隔离点当日进出名单"
+)
 def site_roster(request, site_id: Id, day: Day | None = None):
     site = selectors.get_site(request.auth, site_id)
     day = day or timezone.localdate()
@@ -723,9 +779,14 @@ def site_roster(request, site_id: Id, day: Day | None = None):
 
     def rows(orders: list[IsolationOrder]) -> list[dict[str, Any]]:
         return [
-            {"order_id": o.pk, "person_name": o.person.name,
-             "room": o.room.number if o.room_id else "", "starts_at": o.starts_at,
-             "ends_at": o.ends_at, "status": o.status}
+            {
+                "order_id": o.pk,
+                "person_name": o.person.name,
+                "room": o.room.number if o.room_id else "",
+                "starts_at": o.starts_at,
+                "ends_at": o.ends_at,
+                "status": o.status,
+            }
             for o in orders
         ]
 
@@ -737,8 +798,9 @@ def site_roster(request, site_id: Id, day: Day | None = None):
 
 @router.get("/supplies", response={200: list[SupplyOut], **ERRORS})
 def list_supplies(request, open_only: bool = True):
-    return [supply_out(r) for r in selectors.list_supply_requests(request.auth,
-                                                                  open_only=open_only)]
+    return [
+        supply_out(r) for r in selectors.list_supply_requests(request.auth, open_only=open_only)
+    ]
 
 
 @router.post("/supplies/{request_id}/delivery", response={200: SupplyOut, **ERRORS})
@@ -750,8 +812,16 @@ def deliver(request, request_id: Id, payload: DeliveryIn):
 @router.post("/waste-pickups", response={201: WasteOut, **ERRORS})
 def waste_pickup(request, payload: WasteIn):
     pickup = services.record_waste_pickup(user=request.auth, **payload.dict())
-    return Status(201, {"id": pickup.pk, "order_id": pickup.order_id, "site_id": pickup.site_id,
-                        "bags": pickup.bags, "picked_at": pickup.picked_at})
+    return Status(
+        201,
+        {
+            "id": pickup.pk,
+            "order_id": pickup.order_id,
+            "site_id": pickup.site_id,
+            "bags": pickup.bags,
+            "picked_at": pickup.picked_at,
+        },
+    )
 
 
 # Personal link (no account) ---------------------------------------------------------------
@@ -759,8 +829,9 @@ def waste_pickup(request, payload: WasteIn):
 Token = Annotated[str, Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.get("/self/{token}", auth=None, response={200: SelfOrderOut, **ERRORS},
-            summary="本人查看自己的隔离")
+@router.get(
+    "/self/{token}", auth=None, response={200: SelfOrderOut, **ERRORS}, summary="本人查看自己的隔离"
+)
 def self_order(request, token: Token):
     order = services.order_for_token(token)
     return {
@@ -773,23 +844,98 @@ def self_order(request, token: Token):
     }
 
 
-@router.post("/self/{token}/checks", auth=None,
-             response={201: CheckOut, **ERRORS}, summary="本人自报体温")
+@router.post(
+    "/self/{token}/checks", auth=None, response={201: CheckOut, **ERRORS}, summary="本人自报体温"
+)
 def self_check(request, token: Token, payload: SelfReadingIn):
     check, alerts = services.record_self_report(
         token=token,
         reading=services.Reading(
-            order_id=0, temperature=payload.temperature, symptoms=tuple(payload.symptoms),
-            note=payload.note, client_id=payload.client_id,
+            order_id=0,
+            temperature=payload.temperature,
+            symptoms=tuple(payload.symptoms),
+            note=payload.note,
+            client_id=payload.client_id,
         ),
     )
     return Status(201, check_out(check, alerts))
 
 
-@router.post("/self/{token}/supplies", auth=None,
-             response={201: dict[str, int], **ERRORS}, summary="本人申请生活物资")
+@router.post(
+    "/self/{token}/supplies",
+    auth=None,
+    response={201: dict[str, int], **ERRORS},
+    summary="本人申请生活物资",
+)
 def self_supplies(request, token: Token, payload: SupplyIn):
     req = services.request_supplies_by_link(
         token=token, category=payload.category, items=payload.items
     )
     return Status(201, {"id": req.pk})
+
+
+# Rooms for many centralised orders at once ------------------------------------------------
+
+
+class QuarantineRoomPlanOut(Schema):
+    order_id: int
+    person_name: str
+    suggested_room_id: int | None
+    suggested_room: str
+
+
+class QuarantineRoomPairIn(Schema):
+    order_id: Id
+    room_id: Id
+
+
+class QuarantineBulkRoomsIn(Schema):
+    assignments: list[QuarantineRoomPairIn] = Field(..., min_length=1, max_length=500)
+
+
+class QuarantineBulkRoomErrorOut(Schema):
+    order_id: int
+    message: str
+
+
+class QuarantineBulkRoomsOut(Schema):
+    assigned: list[int]
+    errors: list[QuarantineBulkRoomErrorOut]
+
+
+@router.get("/rooms/suggestions", response={200: list[QuarantineRoomPlanOut], **ERRORS})
+@requires(Action.QUARANTINE_VIEW)
+def room_suggestions(request):
+    """Centralised orders without a room, each with the free room suggested for it."""
+    from . import ordering
+
+    return [
+        {
+            "order_id": plan.order.pk,
+            "person_name": plan.order.person.name,
+            "suggested_room_id": plan.suggested.room_id if plan.suggested else None,
+            "suggested_room": plan.suggested.label if plan.suggested else "",
+        }
+        for plan in ordering.suggest_rooms(actor_of(request))
+    ]
+
+
+@router.post("/rooms/assign", response={200: QuarantineBulkRoomsOut, **ERRORS})
+@requires(Action.QUARANTINE_SITES)
+def assign_rooms(request, payload: QuarantineBulkRoomsIn):
+    """Book many rooms at once; each failure is reported by order, the others go through."""
+    from . import ordering
+
+    outcome = ordering.assign_rooms(
+        user=actor_of(request), pairs=[(a.order_id, a.room_id) for a in payload.assignments]
+    )
+    return {
+        "assigned": outcome.assigned,
+        "errors": [{"order_id": o, "message": m} for o, m in outcome.errors],
+    }
+
+
+# The offline round's work set and sync (issue 20): /api/v1/quarantine/field/...
+from .field import router as field_router  # noqa: E402
+
+router.add_router("/field", field_router)

@@ -94,8 +94,10 @@ def release_notice(
         following = order.next_orders.filter(status=OrderStatus.ACTIVE).first()
         if following is not None:
             document.add_paragraph(
-                _("Please continue with %(kind)s until %(end)s and keep taking your temperature "
-                  "twice a day.")
+                _(
+                    "Please continue with %(kind)s until %(end)s and keep taking your temperature "
+                    "twice a day."
+                )
                 % {"kind": following.get_kind_display(), "end": _day(following.ends_at)}
             )
         else:

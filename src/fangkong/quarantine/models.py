@@ -92,7 +92,9 @@ class IsolationSite(models.Model):
     address = models.CharField(_("Address"), max_length=200, blank=True)
     phone = models.CharField(_("Duty phone"), max_length=20, blank=True)
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="isolation_sites",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="isolation_sites",
         verbose_name=_("Staff"),
     )
     active = models.BooleanField(_("In use"), default=True)
@@ -154,7 +156,9 @@ class IsolationOrder(models.Model):
     """
 
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="isolation_orders",
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="isolation_orders",
         verbose_name=_("Person"),
     )
     region_code = models.CharField(_("Region code"), max_length=15)
@@ -168,15 +172,25 @@ class IsolationOrder(models.Model):
     manual_reason = models.CharField(_("Reason"), max_length=300, blank=True)
     address = models.CharField(_("Place of isolation"), max_length=200, blank=True)
     responsible = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="isolation_orders",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="isolation_orders",
         verbose_name=_("Responsible persons"),
     )
     lead = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="companions",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="companions",
         verbose_name=_("Shared with"),
     )
     previous = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_orders",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="next_orders",
         verbose_name=_("Previous stage"),
     )
     schedule = models.ForeignKey(CheckSchedule, on_delete=models.PROTECT)
@@ -192,7 +206,11 @@ class IsolationOrder(models.Model):
     )
     next_days = models.PositiveSmallIntegerField(_("Days of next stage"), null=True, blank=True)
     room = models.ForeignKey(
-        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
         verbose_name=_("Room"),
     )
     closed_at = models.DateTimeField(_("Closed at"), null=True, blank=True)
@@ -200,15 +218,24 @@ class IsolationOrder(models.Model):
     override_reason = models.CharField(_("Override reason"), max_length=300, blank=True)
     transferred_to = models.CharField(_("Transferred to"), max_length=100, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    # Who asked for it from another module ("tracing.classification:12"), through
+    # fangkong.core.isolation: a second request for the same source finds this order.
+    source = models.CharField(_("Ordered from"), max_length=80, blank=True, default="")
 
     class Meta:
         verbose_name = _("Isolation order")
@@ -227,6 +254,9 @@ class IsolationOrder(models.Model):
             # One active order per person: a new measure is a transfer or an extension.
             models.UniqueConstraint(
                 fields=["person"], condition=Q(status="active"), name="order_one_active"
+            ),
+            models.UniqueConstraint(
+                fields=["source"], condition=~Q(source=""), name="order_unique_source"
             ),
         ]
 
@@ -259,7 +289,10 @@ class RequiredTest(models.Model):
     sampled_on = models.DateField(_("Sampled on"), null=True, blank=True)
     recorded_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -315,7 +348,10 @@ class HealthCheck(models.Model):
     method = models.CharField(_("Method"), max_length=8, choices=CheckMethod.choices)
     note = models.CharField(_("Note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     client_id = models.CharField(max_length=64, null=True, blank=True)
@@ -327,7 +363,8 @@ class HealthCheck(models.Model):
         indexes = [models.Index(fields=["order", "slot"], name="check_order_slot")]
         constraints = [
             models.UniqueConstraint(
-                fields=["order", "client_id"], condition=Q(client_id__isnull=False),
+                fields=["order", "client_id"],
+                condition=Q(client_id__isnull=False),
                 name="check_client_id_once",
             )
         ]
@@ -385,7 +422,10 @@ class Alert(models.Model):
     outcome_note = models.CharField(_("Note"), max_length=300, blank=True)
     handled_at = models.DateTimeField(_("Handled at"), null=True, blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -401,7 +441,8 @@ class Alert(models.Model):
                 fields=["order", "slot"], condition=Q(kind="missed"), name="alert_missed_once"
             ),
             models.UniqueConstraint(
-                fields=["reading", "kind"], condition=Q(reading__isnull=False),
+                fields=["reading", "kind"],
+                condition=Q(reading__isnull=False),
                 name="alert_reading_once",
             ),
         ]
@@ -417,7 +458,10 @@ class SelfReportLink(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -450,7 +494,10 @@ class SupplyRequest(models.Model):
     requested_via_link = models.BooleanField(default=False)
     delivered_at = models.DateTimeField(_("Delivered at"), null=True, blank=True)
     delivered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     delivery_note = models.CharField(_("Delivery note"), max_length=200, blank=True)
@@ -468,11 +515,17 @@ class WastePickup(models.Model):
     """A medical-waste pickup (医疗废弃物) from an isolated household or a site."""
 
     order = models.ForeignKey(
-        IsolationOrder, on_delete=models.CASCADE, null=True, blank=True,
+        IsolationOrder,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="waste_pickups",
     )
     site = models.ForeignKey(
-        IsolationSite, on_delete=models.CASCADE, null=True, blank=True,
+        IsolationSite,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="waste_pickups",
     )
     region_code = models.CharField(max_length=15, db_index=True)
@@ -480,7 +533,10 @@ class WastePickup(models.Model):
     bags = models.PositiveSmallIntegerField(_("Bags"))
     note = models.CharField(_("Note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -519,7 +575,10 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(IsolationOrder, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     action = models.CharField(max_length=20, choices=OrderAction.choices)

@@ -8,11 +8,23 @@ names on its roster only by users whose jurisdiction covers the site.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -20,6 +32,7 @@ from fangkong.core import audit, jurisdiction
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.roles import Action, can
+from fangkong.people.models import Person
 
 from .models import (
     Alert,
@@ -56,14 +69,38 @@ def id_numbers_for(
     unmasked = sorted({o.person_id for o in orders if o.person.id_number})
     if "id_number" in visible and unmasked:
         audit.record_sensitive_reads(
-            user=user, object_type="person", object_ids=unmasked, fields=["id_number"],
-            channel=channel, request=request,
+            user=user,
+            object_type="person",
+            object_ids=unmasked,
+            fields=["id_number"],
+            channel=channel,
+            request=request,
         )
     return shown
 
 
 def orders_visible_to(user: Any) -> QuerySet[IsolationOrder]:
     return jurisdiction.scope(IsolationOrder.objects.all(), user)
+
+
+def household_members(user: Any, person_id: int) -> tuple[int, ...]:
+    """Ids of the other members of the person's household the user may see and who are not
+    isolated already (they keep the order they have)."""
+    household_id = (
+        jurisdiction.scope(Person.objects.filter(pk=person_id), user)
+        .values_list("household_id", flat=True)
+        .first()
+    )
+    if household_id is None:
+        return ()
+    busy = IsolationOrder.objects.filter(status=OrderStatus.ACTIVE).values("person_id")
+    return tuple(
+        jurisdiction.scope(Person.objects.filter(household_id=household_id), user)
+        .exclude(pk=person_id)
+        .exclude(pk__in=busy)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def get_order(user: Any, order_id: int, action: Action = Action.QUARANTINE_VIEW) -> IsolationOrder:
@@ -100,9 +137,9 @@ def list_orders(
     total = queryset.count()
     limit = max(1, min(limit, MAX_PAGE))
     items = list(
-        queryset.select_related("person", "room", "room__site").order_by("-starts_at", "-id")[
-            offset : offset + limit
-        ]
+        queryset.select_related("person", "room", "room__site")
+        .prefetch_related("tests", "responsible")
+        .order_by("-starts_at", "-id")[offset : offset + limit]
     )
     return items, total
 
@@ -221,14 +258,46 @@ class RoundEntry:
     done: bool
     last: HealthCheck | None
     open_alerts: list[Alert] = field(default_factory=list)
+    day: int = 0  # day of the isolation (1 = the first day)
+    total_days: int = 0
+    next_opens: time | None = None  # between windows: when the next one opens today
+
+    @property
+    def urgency(self) -> int:
+        """0: an open fever alert, 1: symptoms or absent, 2: missed checks only, 3: none."""
+        kinds = {a.kind for a in self.open_alerts}
+        if AlertKind.FEVER in kinds:
+            return 0
+        if kinds & {AlertKind.SYMPTOM, AlertKind.ABSENT}:
+            return 1
+        return 2 if kinds else 3
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key reading numbers as numbers: 2号 before 10号, 3-2 before 3-10."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text or "")
+        if part
+    )
+
+
+def isolation_day(order: IsolationOrder, now: datetime) -> tuple[int, int]:
+    """(day of the isolation today, its length in days), counted on local calendar days."""
+    first = timezone.localdate(order.starts_at)
+    last = timezone.localdate(order.ends_at)
+    total = max((last - first).days, 1)
+    return min(max((timezone.localdate(now) - first).days + 1, 1), total), total
 
 
 def todays_round(user: Any, now: datetime | None = None) -> list[RoundEntry]:
     """The doctor's round: active home isolation and monitoring in the user's area.
 
-    Sorted by grid, household address and household, so that one household's members are
-    adjacent and the list follows the way through the village; each entry says whether the
-    current check window is already done.
+    Open fever alerts first, then symptoms and absences; within each, by grid, then the
+    household address read numerically (2号 before 10号), then household, so that one
+    household's members are adjacent and the list follows the way through the village.
+    Each entry says whether the current check window is already done, and the day of the
+    isolation.
     """
     require(user, Action.QUARANTINE_CHECK)
     now = now or timezone.now()
@@ -241,8 +310,11 @@ def todays_round(user: Any, now: datetime | None = None) -> list[RoundEntry]:
         )
         .select_related("person", "person__household")
         .order_by(
-            "person__household__region_code", "person__household__address",
-            "person__household_id", "person__name", "id",
+            "person__household__region_code",
+            "person__household__address",
+            "person__household_id",
+            "person__name",
+            "id",
         )[:ROUND_LIMIT]
     )
     windows: dict[int, list[CheckWindow]] = {}
@@ -266,6 +338,11 @@ def todays_round(user: Any, now: datetime | None = None) -> list[RoundEntry]:
         slot = current_slot(windows.get(order.schedule_id, []), now)
         todays = checks.get(order.pk, [])
         done = slot is not None and any(c.slot == slot[0] for c in todays)
+        day, total = isolation_day(order, now)
+        local_now = timezone.localtime(now).time()
+        upcoming = [
+            w.opens_at for w in windows.get(order.schedule_id, []) if w.opens_at > local_now
+        ]
         entries.append(
             RoundEntry(
                 order=order,
@@ -273,8 +350,21 @@ def todays_round(user: Any, now: datetime | None = None) -> list[RoundEntry]:
                 done=done,
                 last=todays[-1] if todays else None,
                 open_alerts=alerts.get(order.pk, []),
+                day=day,
+                total_days=total,
+                next_opens=None if slot else min(upcoming, default=None),
             )
         )
+    entries.sort(
+        key=lambda e: (
+            e.urgency,
+            e.order.person.household.region_code if e.order.person.household else "",
+            natural_key(e.order.address),
+            e.order.person.household_id or 0,
+            e.order.person.name,
+            e.order.pk,
+        )
+    )
     return entries
 
 
@@ -283,10 +373,15 @@ def alerts_visible_to(user: Any) -> QuerySet[Alert]:
 
 
 def list_alerts(
-    user: Any, *, open_only: bool = True, min_level: int = 0, mine: bool = False,
+    user: Any,
+    *,
+    open_only: bool = True,
+    min_level: int = 0,
+    mine: bool = False,
     limit: int = 100,
 ) -> list[Alert]:
-    """Alerts of the user's area, most escalated first; ``mine``: only the orders the user
+    """Alerts of the user's area: fevers first, then symptoms and absences, then missed
+    checks; within each, most escalated first; ``mine``: only the orders the user
     is responsible for (the doctor's or grid worker's own list)."""
     require(user, Action.QUARANTINE_VIEW)
     queryset = alerts_visible_to(user).filter(level__gte=min_level)
@@ -294,9 +389,15 @@ def list_alerts(
         queryset = queryset.filter(order__responsible=user)
     if open_only:
         queryset = queryset.filter(handled_at__isnull=True)
+    urgency = Case(
+        When(kind=AlertKind.FEVER, then=Value(0)),
+        When(kind__in=[AlertKind.SYMPTOM, AlertKind.ABSENT], then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     return list(
         queryset.select_related("order", "order__person", "reading").order_by(
-            "-level", "raised_at", "id"
+            urgency, "-level", "raised_at", "id"
         )[: max(1, min(limit, MAX_PAGE))]
     )
 
@@ -385,7 +486,8 @@ def board(user: Any, *, region_code: str = "", now: datetime | None = None) -> d
         for row in grouped.filter(due_q).annotate(due=Count("id")):
             add(row["area"], {"due": row["due"]})
     alert_rows = (
-        alerts.annotate(area=Substr("region_code", 1, length)).values("area")
+        alerts.annotate(area=Substr("region_code", 1, length))
+        .values("area")
         .annotate(**alert_counts)
     )
     for row in alert_rows:

@@ -140,9 +140,7 @@ def _announce_required_tests(order: IsolationOrder) -> None:
 def receive_test_results(sender: Any, results: Any, **kwargs: Any) -> None:
     """Apply results from the testing module to the required tests of active orders."""
     active = set(
-        IsolationOrder.objects.filter(status=OrderStatus.ACTIVE).values_list(
-            "person_id", flat=True
-        )
+        IsolationOrder.objects.filter(status=OrderStatus.ACTIVE).values_list("person_id", flat=True)
     )
     if not active:
         return
@@ -219,6 +217,8 @@ class OrderInput:
     next_kind: str = ""
     next_days: int | None = None
     check_windows: tuple[tuple[time, time], ...] = ()
+    # The module and record that asked for it through fangkong.core.isolation.
+    source: str = ""
 
 
 def _clean_order(data: OrderInput, user: Any) -> tuple[datetime, list[FieldError]]:
@@ -292,12 +292,17 @@ def order_isolation(*, user: Any, data: OrderInput, channel: str = "web") -> Iso
             )
         else:
             members.append(member)
-    responsible = list(
-        jurisdiction.scope(
-            User.objects.filter(pk__in=data.responsible_ids, is_active=True), user,
-            field="regions__code",
-        ).distinct()
-    ) if data.responsible_ids else []
+    responsible = (
+        list(
+            jurisdiction.scope(
+                User.objects.filter(pk__in=data.responsible_ids, is_active=True),
+                user,
+                field="regions__code",
+            ).distinct()
+        )
+        if data.responsible_ids
+        else []
+    )
     if len(responsible) != len(set(data.responsible_ids)):
         errors.append(
             FieldError("responsible_ids", _("Responsible persons must work in this area"))
@@ -336,6 +341,7 @@ def order_isolation(*, user: Any, data: OrderInput, channel: str = "web") -> Iso
             next_kind=data.next_kind,
             next_days=data.next_days,
             created_by=user,
+            source=data.source[:80] if lead is None else "",
         )
         try:
             with transaction.atomic():
@@ -351,8 +357,11 @@ def order_isolation(*, user: Any, data: OrderInput, channel: str = "web") -> Iso
         _announce_required_tests(order)
         _event(order, user, "created", order.policy_version or order.manual_reason)
         audit.record(
-            user=user, kind=AuditEvent.Kind.CREATE, object_type="isolation_order",
-            object_id=order.pk, channel=channel,
+            user=user,
+            kind=AuditEvent.Kind.CREATE,
+            object_type="isolation_order",
+            object_id=order.pk,
+            channel=channel,
         )
         lead = lead or order
     assert lead is not None
@@ -375,8 +384,10 @@ def extend_order(
         errors.append(FieldError("reason", _("Give the reason for the extension")))
     if errors:
         raise ValidationFailed(errors)
-    detail = f"{timezone.localtime(order.ends_at):%Y-%m-%d %H:%M} → " \
+    detail = (
+        f"{timezone.localtime(order.ends_at):%Y-%m-%d %H:%M} → "
         f"{timezone.localtime(ends_at):%Y-%m-%d %H:%M} {reason.strip()}"
+    )
     _bump(order, ends_at=ends_at)
     _event(order, user, "extended", detail)
     return order
@@ -409,9 +420,10 @@ def transfer_order(
     if to == HOSPITAL:
         if not hospital.strip():
             errors.append(FieldError("hospital", _("Name the hospital")))
-    elif to not in IsolationKind.values or KIND_RANK[IsolationKind(to)] <= KIND_RANK[
-        IsolationKind(order.kind)
-    ]:
+    elif (
+        to not in IsolationKind.values
+        or KIND_RANK[IsolationKind(to)] <= KIND_RANK[IsolationKind(order.kind)]
+    ):
         errors.append(
             FieldError("to", _("A transfer goes from monitoring to home, centralised or hospital"))
         )
@@ -423,8 +435,12 @@ def transfer_order(
         raise ValidationFailed(errors)
     _vacate(order)
     _bump(
-        order, status=OrderStatus.TRANSFERRED, closed_at=now, closed_by=user,
-        close_reason=reason.strip(), transferred_to=hospital.strip() if to == HOSPITAL else to,
+        order,
+        status=OrderStatus.TRANSFERRED,
+        closed_at=now,
+        closed_by=user,
+        close_reason=reason.strip(),
+        transferred_to=hospital.strip() if to == HOSPITAL else to,
     )
     _event(order, user, "transferred", f"{to} {hospital} {reason}".strip())
     if to == HOSPITAL:
@@ -449,8 +465,12 @@ def transfer_order(
     new.responsible.set(order.responsible.all())
     RequiredTest.objects.bulk_create(
         RequiredTest(
-            order=new, day=t.day, result=t.result, sampled_on=t.sampled_on,
-            recorded_at=t.recorded_at, recorded_by_id=t.recorded_by_id,
+            order=new,
+            day=t.day,
+            result=t.result,
+            sampled_on=t.sampled_on,
+            recorded_at=t.recorded_at,
+            recorded_by_id=t.recorded_by_id,
         )
         for t in order.tests.all()
     )
@@ -469,7 +489,10 @@ def end_order_early(
         raise ValidationFailed([FieldError("reason", _("Give the reason for ending early"))])
     _vacate(order)
     _bump(
-        order, status=OrderStatus.ENDED_EARLY, closed_at=now or timezone.now(), closed_by=user,
+        order,
+        status=OrderStatus.ENDED_EARLY,
+        closed_at=now or timezone.now(),
+        closed_by=user,
         close_reason=reason.strip(),
     )
     _event(order, user, "ended_early", reason)
@@ -528,7 +551,10 @@ def release_order(
         raise PermissionDenied(Action.QUARANTINE_OVERRIDE)
     _vacate(order)
     _bump(
-        order, status=OrderStatus.RELEASED, closed_at=now, closed_by=user,
+        order,
+        status=OrderStatus.RELEASED,
+        closed_at=now,
+        closed_by=user,
         override_reason=override_reason if blockers else "",
     )
     _event(order, user, "released", override_reason if blockers else "")
@@ -549,8 +575,12 @@ def release_order(
             created_by=user,
         )
         next_order.responsible.set(order.responsible.all())
-        _event(next_order, user, "created", _("Next stage after release of order %(id)s")
-               % {"id": order.pk})
+        _event(
+            next_order,
+            user,
+            "created",
+            _("Next stage after release of order %(id)s") % {"id": order.pk},
+        )
     return order, next_order
 
 
@@ -686,7 +716,8 @@ def order_for_token(token: str) -> IsolationOrder:
     link = (
         SelfReportLink.objects.select_related("order", "order__person", "order__schedule")
         .filter(
-            token_hash=_token_hash(token), revoked_at__isnull=True,
+            token_hash=_token_hash(token),
+            revoked_at__isnull=True,
             order__status=OrderStatus.ACTIVE,
         )
         .first()
@@ -829,15 +860,42 @@ def _store(
         # The same client reading sent again: the first one stands.
         existing = HealthCheck.objects.get(order=order, client_id=reading.client_id)
         return existing, list(existing.alerts.all())
-    alerts = [
-        Alert.objects.create(
-            order=order, region_code=order.region_code, kind=kind, reading=check, raised_at=now
-        )
-        for kind in alert_kinds(check)
-    ]
+    alerts = _raise_alerts(order, check, now)
     if _is_clear(check):
         _close_missed([order.pk], now)
     return check, alerts
+
+
+def _raise_alerts(order: IsolationOrder, check: HealthCheck, now: datetime) -> list[Alert]:
+    """The alerts a reading raises, merged into the order's open alerts of the same kind:
+    a second fever reading before anyone handled the first fever alert is the same alert
+    (one call for the doctor to make), not another one."""
+    kinds = alert_kinds(check)
+    if not kinds:
+        return []
+    open_alerts = {
+        a.kind: a
+        for a in Alert.objects.filter(order=order, kind__in=kinds, handled_at__isnull=True)
+    }
+    return [
+        open_alerts.get(kind)
+        or Alert.objects.create(
+            order=order, region_code=order.region_code, kind=kind, reading=check, raised_at=now
+        )
+        for kind in kinds
+    ]
+
+
+# A personal link takes one reading per check window; outside the windows, one per this.
+SELF_REPORT_INTERVAL = timedelta(minutes=30)
+# Supply requests through a personal link: at most this many waiting, and per day.
+SELF_SUPPLY_OPEN_MAX = 3
+SELF_SUPPLY_DAILY_MAX = 10
+
+
+def _lock_order(order: IsolationOrder) -> None:
+    """Serialise writes through one personal link (a burst of taps, a script)."""
+    IsolationOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
 
 
 @transaction.atomic
@@ -859,18 +917,47 @@ def record_check(
 def record_self_report(
     *, token: str, reading: Reading, now: datetime | None = None
 ) -> tuple[HealthCheck, list[Alert]]:
-    """A reading sent by the isolated person through their personal link."""
+    """A reading sent by the isolated person through their personal link: one per check
+    window (one per ``SELF_REPORT_INTERVAL`` outside the windows); a retry with the same
+    client id returns the first. Writes through one link are serialised."""
     now = now or timezone.now()
     order = order_for_token(token)
     reading = Reading(
-        order_id=order.pk, taken_at=now, temperature=reading.temperature,
-        symptoms=reading.symptoms, method=CheckMethod.SELF, note=reading.note,
+        order_id=order.pk,
+        taken_at=now,
+        temperature=reading.temperature,
+        symptoms=reading.symptoms,
+        method=CheckMethod.SELF,
+        note=reading.note,
         client_id=reading.client_id,
     )
     errors = validate_reading(reading, now)
     if errors:
         raise ValidationFailed(errors)
+    _lock_order(order)
+    if reading.client_id:
+        retried = HealthCheck.objects.filter(order=order, client_id=reading.client_id).first()
+        if retried is not None:  # the same reading sent again: the first one stands
+            return retried, list(retried.alerts.all())
     windows = _windows_by_schedule([order.schedule_id]).get(order.schedule_id, [])
+    slot = slot_of(windows, now)
+    own = HealthCheck.objects.filter(order=order, method=CheckMethod.SELF)
+    if slot is not None:
+        taken = own.filter(slot=slot).exists()
+    else:
+        taken = own.filter(taken_at__gt=now - SELF_REPORT_INTERVAL).exists()
+    if taken:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "reading",
+                    _(
+                        "Your reading for this check time is already recorded. If you feel "
+                        "unwell, call your village doctor."
+                    ),
+                )
+            ]
+        )
     return _store(order, reading, None, windows, now)
 
 
@@ -905,9 +992,9 @@ def bulk_record_readings(
     order_ids = {r.order_id for r in readings}
     orders = {
         o.pk: o
-        for o in jurisdiction.scope(
-            IsolationOrder.objects.filter(pk__in=order_ids), user
-        ).only("id", "status", "starts_at", "schedule_id", "region_code")
+        for o in jurisdiction.scope(IsolationOrder.objects.filter(pk__in=order_ids), user).only(
+            "id", "status", "starts_at", "schedule_id", "region_code"
+        )
     }
     missing = order_ids - orders.keys()
     if missing:
@@ -957,8 +1044,13 @@ def bulk_record_readings(
         check = fresh[key]
         order = orders[key[0]]
         alerts += [
-            Alert(order_id=order.pk, region_code=order.region_code, kind=kind, reading_id=pk,
-                  raised_at=now)
+            Alert(
+                order_id=order.pk,
+                region_code=order.region_code,
+                kind=kind,
+                reading_id=pk,
+                raised_at=now,
+            )
             for kind in alert_kinds(check)
         ]
     if alerts:
@@ -972,8 +1064,18 @@ def bulk_record_readings(
 
 
 _READING_COLUMNS = (
-    "order_id", "taken_at", "slot", "temperature", "reported_normal", "symptoms", "at_home",
-    "method", "note", "recorded_by_id", "client_id", "recorded_at",
+    "order_id",
+    "taken_at",
+    "slot",
+    "temperature",
+    "reported_normal",
+    "symptoms",
+    "at_home",
+    "method",
+    "note",
+    "recorded_by_id",
+    "client_id",
+    "recorded_at",
 )
 
 
@@ -1002,9 +1104,7 @@ def _insert_new_readings(checks: list[HealthCheck]) -> dict[tuple[int, str | Non
 # Alerts and escalation --------------------------------------------------------------------
 
 
-def candidate_slots(
-    now: datetime, lookback: timedelta
-) -> list[tuple[int, datetime, datetime]]:
+def candidate_slots(now: datetime, lookback: timedelta) -> list[tuple[int, datetime, datetime]]:
     """(schedule id, opens, closes) of every window that closed in (now - lookback, now]."""
     out = []
     today = timezone.localdate(now)
@@ -1022,7 +1122,7 @@ _MISSED_SQL = """
 INSERT INTO {alert} (order_id, region_code, kind, slot, raised_at, level, outcome, outcome_note)
 SELECT o.id, o.region_code, %s, %s, %s, 0, '', ''
 FROM {order} o
-WHERE o.status = %s AND o.schedule_id = %s AND o.starts_at <= %s
+WHERE o.status = %s AND o.schedule_id = %s AND o.starts_at <= %s AND o.created_at < %s
   AND NOT EXISTS (SELECT 1 FROM {check} c WHERE c.order_id = o.id AND c.slot = %s)
   AND NOT EXISTS (
     SELECT 1 FROM {alert} a WHERE a.order_id = o.id AND a.kind = %s AND a.slot = %s
@@ -1039,8 +1139,10 @@ def find_missed_checks(
 
     One INSERT … SELECT per closed window (a handful per run), each over all active orders
     of that schedule at once: an anti-join against the readings of that slot. An order
-    counts for a slot when it started before the window opened and is still active — also
-    past its planned end, since a person waiting for release (tests pending) is still
+    counts for a slot when it started before the window opened, was ordered before the window
+    closed (an order made today with its start set back to a contact's last exposure has
+    missed nothing before it existed), and is still active — also past its planned end,
+    since a person waiting for release (tests pending) is still
     isolated and still checked. The partial unique index on (order, slot) makes a second
     run — or two runs at once — insert nothing more. Returns the number of alerts raised.
     """
@@ -1053,14 +1155,21 @@ def find_missed_checks(
     )
     raised = 0
     with connection.cursor() as cursor:
-        for schedule_id, opens, _closes in candidate_slots(now, lookback):
+        for schedule_id, opens, closes in candidate_slots(now, lookback):
             slot = ops.adapt_datetimefield_value(opens)
             cursor.execute(
                 sql,
                 [
-                    AlertKind.MISSED.value, slot, ops.adapt_datetimefield_value(now),
-                    OrderStatus.ACTIVE.value, schedule_id, slot,
-                    slot, AlertKind.MISSED.value, slot,
+                    AlertKind.MISSED.value,
+                    slot,
+                    ops.adapt_datetimefield_value(now),
+                    OrderStatus.ACTIVE.value,
+                    schedule_id,
+                    slot,
+                    ops.adapt_datetimefield_value(closes),
+                    slot,
+                    AlertKind.MISSED.value,
+                    slot,
                 ],
             )
             raised += max(cursor.rowcount, 0)
@@ -1156,8 +1265,11 @@ def add_rooms(*, user: Any, site_id: int, numbers: list[str], capacity: int) -> 
     taken = set(site.rooms.filter(number__in=numbers).values_list("number", flat=True))
     if taken or len(set(numbers)) != len(numbers):
         errors.append(
-            FieldError("numbers", _("Room numbers already used: %(n)s")
-                       % {"n": ", ".join(sorted(taken)) or ", ".join(numbers)})
+            FieldError(
+                "numbers",
+                _("Room numbers already used: %(n)s")
+                % {"n": ", ".join(sorted(taken)) or ", ".join(numbers)},
+            )
         )
     if errors:
         raise ValidationFailed(errors)
@@ -1197,8 +1309,13 @@ def assign_room(*, user: Any, order_id: int, version: int, room_id: int) -> Isol
     ).update(occupants=F("occupants") + 1, party=party)
     if not booked:
         raise ValidationFailed(
-            [FieldError("room_id", _("Room %(room)s is full or taken by another household")
-                        % {"room": room.number})]
+            [
+                FieldError(
+                    "room_id",
+                    _("Room %(room)s is full or taken by another household")
+                    % {"room": room.number},
+                )
+            ]
         )
     _vacate(order)
     _bump(order, room=room, address=f"{room.site.name} {room.number}"[:200])
@@ -1222,9 +1339,7 @@ def _clean_supply(category: str, items: str) -> None:
 
 
 @transaction.atomic
-def request_supplies(
-    *, user: Any, order_id: int, category: str, items: str
-) -> SupplyRequest:
+def request_supplies(*, user: Any, order_id: int, category: str, items: str) -> SupplyRequest:
     """A supply request taken by a cadre or grid worker for an isolated household."""
     order = get_order(user, order_id, Action.QUARANTINE_SUPPORT)
     _require_active(order)
@@ -1236,11 +1351,31 @@ def request_supplies(
 
 @transaction.atomic
 def request_supplies_by_link(*, token: str, category: str, items: str) -> SupplyRequest:
-    """A supply request sent by the isolated person through their personal link."""
+    """A supply request sent by the isolated person through their personal link: at most
+    ``SELF_SUPPLY_OPEN_MAX`` waiting and ``SELF_SUPPLY_DAILY_MAX`` in a day, so a link cannot
+    flood the grid worker's list."""
     order = order_for_token(token)
     _clean_supply(category, items)
+    _lock_order(order)
+    by_link = SupplyRequest.objects.filter(order=order, requested_via_link=True)
+    waiting = by_link.filter(delivered_at__isnull=True).count()
+    today = by_link.filter(requested_at__gte=timezone.now() - timedelta(days=1)).count()
+    if waiting >= SELF_SUPPLY_OPEN_MAX:
+        message = _(
+            "You have %(n)d requests still waiting for delivery; add to them by calling "
+            "your grid worker."
+        ) % {"n": waiting}
+        raise ValidationFailed([FieldError("items", message)])
+    if today >= SELF_SUPPLY_DAILY_MAX:
+        message = _("You have sent %(n)d requests today; for more, call your grid worker.") % {
+            "n": today
+        }
+        raise ValidationFailed([FieldError("items", message)])
     return SupplyRequest.objects.create(
-        order=order, region_code=order.region_code, category=category, items=items.strip(),
+        order=order,
+        region_code=order.region_code,
+        category=category,
+        items=items.strip(),
         requested_via_link=True,
     )
 
@@ -1250,7 +1385,8 @@ def deliver_supplies(*, user: Any, request_id: int, note: str = "") -> SupplyReq
     require(user, Action.QUARANTINE_SUPPORT)
     request = (
         jurisdiction.scope(SupplyRequest.objects.select_for_update(), user)
-        .filter(pk=request_id).first()
+        .filter(pk=request_id)
+        .first()
     )
     if request is None:
         raise NotFound(request_id)
@@ -1287,13 +1423,21 @@ def record_waste_pickup(
     if order_id is not None:
         order = get_order(user, order_id, Action.QUARANTINE_SUPPORT)
         return WastePickup.objects.create(
-            order=order, region_code=order.region_code, picked_at=picked_at, bags=bags,
-            note=note.strip()[:200], recorded_by=user,
+            order=order,
+            region_code=order.region_code,
+            picked_at=picked_at,
+            bags=bags,
+            note=note.strip()[:200],
+            recorded_by=user,
         )
     site = jurisdiction.scope(IsolationSite.objects.all(), user).filter(pk=site_id or 0).first()
     if site is None:
         raise NotFound(site_id)
     return WastePickup.objects.create(
-        site=site, region_code=site.region_code, picked_at=picked_at, bags=bags,
-        note=note.strip()[:200], recorded_by=user,
+        site=site,
+        region_code=site.region_code,
+        picked_at=picked_at,
+        bags=bags,
+        note=note.strip()[:200],
+        recorded_by=user,
     )

@@ -43,16 +43,32 @@ from .models import ControlPolicy, EvaluationRun, Measure, RiskArea, ScreeningDe
 LEVEL_RANK = {"high": 3, "medium": 2, "low": 1, "other": 0}
 LEVEL_WORDS = {"high": "高风险", "medium": "中风险", "low": "低风险", "other": "非风险地区"}
 MEASURE_WORDS = {
-    "centralised": "集中隔离", "home": "居家隔离", "monitoring": "健康监测",
-    "test_only": "核酸检测", "none": "无需管控",
-}  # fmt: skip
+    "centralised": "集中隔离",
+    "home": "居家隔离",
+    "monitoring": "健康监测",
+    "test_only": "核酸检测",
+    "none": "无需管控",
+}
 BATCH = 20_000
 PREFIX_LENGTHS = (2, 4, 6, 9, 12)
 
 COLUMNS = (
-    "run_id", "person_id", "region_code", "policy_id", "level", "measure", "days", "home_days",
-    "test_days", "start_date", "end_date", "reason", "stay_id", "risk_area_id", "decided_at",
-)  # fmt: skip
+    "run_id",
+    "person_id",
+    "region_code",
+    "policy_id",
+    "level",
+    "measure",
+    "days",
+    "home_days",
+    "test_days",
+    "start_date",
+    "end_date",
+    "reason",
+    "stay_id",
+    "risk_area_id",
+    "decided_at",
+)
 
 
 class NoPolicy(Exception):
@@ -75,9 +91,11 @@ class Summary:
     def describe(self) -> str:
         counts = sorted(self.by_measure.items())
         parts = "、".join(f"{MEASURE_WORDS[m]} {n:,} 人" for m, n in counts)
-        return (f"按第 {self.policy_version} 版政策重新研判：读取行程 {self.stays_read:,} 条，"
-                f"需管控 {self.flagged:,} 人（{parts or '无'}），解除 {self.lifted:,} 人；"
-                f"用时 {self.seconds:.1f} 秒")  # fmt: skip
+        return (
+            f"按第 {self.policy_version} 版政策重新研判：读取行程 {self.stays_read:,} 条，"
+            f"需管控 {self.flagged:,} 人（{parts or '无'}），解除 {self.lifted:,} 人；"
+            f"用时 {self.seconds:.1f} 秒"
+        )
 
 
 def _span(start: dt.date, end: dt.date) -> str:
@@ -98,8 +116,12 @@ def measure_words(rule: Any) -> str:
 
 
 def current_policy(region_code: str) -> ControlPolicy | None:
-    return (ControlPolicy.objects.filter(region_code=region_code)
-            .prefetch_related("rules").order_by("-version").first())  # fmt: skip
+    return (
+        ControlPolicy.objects.filter(region_code=region_code)
+        .prefetch_related("rules")
+        .order_by("-version")
+        .first()
+    )
 
 
 class _Matcher:
@@ -187,8 +209,11 @@ class _Writer:
 
 def latest_run(region_code: str) -> EvaluationRun | None:
     """The region's latest finished run: its decisions are the current ones."""
-    return (EvaluationRun.objects.filter(region_code=region_code, finished_at__isnull=False)
-            .order_by("-finished_at", "-pk").first())  # fmt: skip
+    return (
+        EvaluationRun.objects.filter(region_code=region_code, finished_at__isnull=False)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
 
 
 def evaluate_region(
@@ -207,8 +232,11 @@ def evaluate_region(
     as_of = as_of or timezone.localdate()
     summary = Summary(region_code=region_code)
     with transaction.atomic():
-        list(ControlPolicy.objects.select_for_update().filter(region_code=region_code)
-             .values_list("pk", flat=True))  # fmt: skip
+        list(
+            ControlPolicy.objects.select_for_update()
+            .filter(region_code=region_code)
+            .values_list("pk", flat=True)
+        )
         policy = current_policy(region_code)
         if policy is None:
             raise NoPolicy(region_code)
@@ -216,23 +244,25 @@ def evaluate_region(
         rules = {r.level: r for r in policy.rules.all()}
         window = max(r.look_back_days for r in rules.values())
         earliest = as_of - dt.timedelta(days=window)
-        areas = list(RiskArea.objects.filter(valid_from__lte=as_of)
-                     .exclude(valid_to__lt=earliest))  # fmt: skip
+        areas = list(RiskArea.objects.filter(valid_from__lte=as_of).exclude(valid_to__lt=earliest))
         matcher = _Matcher(areas, rules, as_of)
         in_region = jurisdiction.prefix_q("region_code", [region_code])
         before = latest_run(region_code)
         previous: dict[int, str] = {}
         if before is not None:
-            previous = dict(ScreeningDecision.objects.filter(run=before)
-                            .exclude(measure=Measure.NONE)
-                            .values_list("person_id", "region_code"))  # fmt: skip
+            previous = dict(
+                ScreeningDecision.objects.filter(run=before)
+                .exclude(measure=Measure.NONE)
+                .values_list("person_id", "region_code")
+            )
         run = EvaluationRun.objects.create(
             region_code=region_code, policy=policy, as_of=as_of, why=why[:200]
         )
-        stays = (Stay.objects.filter(in_region, left__gte=earliest, arrived__lte=as_of)
-                 .order_by("person_id", "id")
-                 .values_list("person_id", "region_code", "id", "place_code", "place",
-                              "arrived", "left"))  # fmt: skip
+        stays = (
+            Stay.objects.filter(in_region, left__gte=earliest, arrived__lte=as_of)
+            .order_by("person_id", "id")
+            .values_list("person_id", "region_code", "id", "place_code", "place", "arrived", "left")
+        )
         total = stays.count()
         writer = _Writer()
         now = timezone.now()

@@ -45,9 +45,12 @@ class RiskArea(models.Model):
     """A risk area (风险地区) announced by a notice, valid from a date until lifted."""
 
     region_code = models.CharField(
-        _("Region code"), max_length=12, blank=True, db_index=True,
+        _("Region code"),
+        max_length=12,
+        blank=True,
+        db_index=True,
         help_text=_("Statistical code of the province, city, county, street or community"),
-    )  # fmt: skip
+    )
     place = models.CharField(_("Place"), max_length=100)
     level = models.CharField(_("Risk level"), max_length=8, choices=RiskLevel.choices)
     valid_from = models.DateField(_("Valid from"))
@@ -74,8 +77,9 @@ class Stay(models.Model):
 
     # No index of its own: (person, left) below serves every look-up by person, and one
     # index fewer is one insert fewer per stay of a million-row ledger.
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stays",
-                               db_index=False)  # fmt: skip
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="stays", db_index=False
+    )
     # The person's residence code, copied so jurisdiction filters need no join.
     region_code = models.CharField(max_length=15, db_index=True, editable=False)
     place_code = models.CharField(_("Place code"), max_length=12, blank=True, db_index=True)
@@ -88,7 +92,10 @@ class Stay(models.Model):
     source_row = models.PositiveIntegerField(null=True, blank=True)
     # Unindexed: accounts are deactivated, not deleted, and nothing lists stays by author.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -98,9 +105,10 @@ class Stay(models.Model):
         verbose_name_plural = _("Stays")
         indexes = [models.Index(fields=["person", "left"], name="stay_person_left")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(left__gte=models.F("arrived")),
-                                   name="stay_dates_ordered"),
-        ]  # fmt: skip
+            models.CheckConstraint(
+                condition=models.Q(left__gte=models.F("arrived")), name="stay_dates_ordered"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.place} {self.arrived}–{self.left}"
@@ -303,6 +311,11 @@ class LedgerImport(models.Model):
     # same file (same hash) skips them.
     rows_done = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # The rejected rows as uploaded ({"headers": [...], "rows": [[row number, cells], ...]}),
+    # kept when the uploaded file itself is deleted, so they can still be returned to fix.
+    rejected = models.JSONField(default=dict, blank=True)
+    # What the import changed: counts and the first persons added / updated (ledgers.Changes).
+    changes = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=500, blank=True)
     task = models.ForeignKey("core.TaskRecord", on_delete=models.SET_NULL, null=True, blank=True)
     created_by = models.ForeignKey(
@@ -345,12 +358,16 @@ class UnregisteredGroup(models.Model):
     sources = models.JSONField(_("Reported by"), default=list)
     records_count = models.PositiveIntegerField(_("Entries"), default=0)
     first_reported = models.DateField(_("First reported on"))
-    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     registered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -380,13 +397,19 @@ class SourceRecord(models.Model):
     address = models.CharField(_("Address"), max_length=200, blank=True)
     region_code = models.CharField(_("Responsible village"), max_length=15, db_index=True)
     reported_on = models.DateField(_("Reported on"))
-    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="source_records")
-    link_method = models.CharField(max_length=10, choices=LinkMethod.choices, blank=True,
-                                   default="")
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="source_records"
+    )
+    link_method = models.CharField(
+        max_length=10, choices=LinkMethod.choices, blank=True, default=""
+    )
     link_score = models.FloatField(null=True, blank=True)
-    group = models.ForeignKey(UnregisteredGroup, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="records")
+    group = models.ForeignKey(
+        UnregisteredGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
+    # Stable key of an entry another module offered (core.signals.screening_entry_offered,
+    # e.g. "places.sale:12"): a repeat of the same offer changes nothing.
+    ref = models.CharField(max_length=60, blank=True, default="", db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -426,9 +449,7 @@ class CandidatePair(models.Model):
     class Meta:
         verbose_name = _("Candidate pair")
         verbose_name_plural = _("Candidate pairs")
-        constraints = [
-            models.UniqueConstraint(fields=["record", "person"], name="candidate_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["record", "person"], name="candidate_once")]
 
     def __str__(self) -> str:
         return f"{self.record_id} ~ {self.person_id}"
@@ -456,29 +477,40 @@ class VisitTask(models.Model):
     stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="visit_tasks")
     reason = models.CharField(_("Reason"), max_length=300)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="visit_tasks", verbose_name=_("Grid worker"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visit_tasks",
+        verbose_name=_("Grid worker"),
+    )
     due_at = models.DateTimeField(_("Due"))
     status = models.CharField(max_length=5, choices=Status.choices, default=Status.OPEN)
     escalation = models.PositiveSmallIntegerField(choices=Escalation.choices, default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
     reassigned_at = models.DateTimeField(null=True, blank=True)
     reassigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     present = models.BooleanField(_("At home"), null=True)
     healthy = models.BooleanField(_("No fever or cough"), null=True)
-    temperature = models.DecimalField(_("Temperature"), max_digits=3, decimal_places=1,
-                                      null=True, blank=True)
+    temperature = models.DecimalField(
+        _("Temperature"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
     phone_checked = models.CharField(_("Phone confirmed"), max_length=20, blank=True)
     note = models.CharField(_("Note"), max_length=300, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -502,8 +534,7 @@ class PenaltyRule(models.Model):
     amount_before = models.PositiveIntegerField(_("Amount before the cut-off (yuan)"))
     amount_after = models.PositiveIntegerField(_("Amount from the cut-off (yuan)"))
     cutoff = models.DateField(_("Cut-off date"))
-    deadline_days = models.PositiveSmallIntegerField(_("Days a village has to report"),
-                                                     default=1)
+    deadline_days = models.PositiveSmallIntegerField(_("Days a village has to report"), default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -35,12 +35,22 @@ from .services import require
 
 OTHER_CHANNELS = (Source.POLICE, Source.TIP_OFF, Source.CHECKPOINT)
 CHANNEL_WORDS = {
-    Source.POLICE: "公安推送", Source.TIP_OFF: "群众举报", Source.CHECKPOINT: "卡点登记",
-}  # fmt: skip
+    Source.POLICE: "公安推送",
+    Source.TIP_OFF: "群众举报",
+    Source.CHECKPOINT: "卡点登记",
+}
 
 
-def set_rule(*, user: Any, region_code: str, amount_before: int, amount_after: int,
-             cutoff: dt.date, deadline_days: int, channel: str = "api") -> PenaltyRule:
+def set_rule(
+    *,
+    user: Any,
+    region_code: str,
+    amount_before: int,
+    amount_after: int,
+    cutoff: dt.date,
+    deadline_days: int,
+    channel: str = "api",
+) -> PenaltyRule:
     """Set the county's penalty rule (county headquarters only)."""
     require(user, Action.SCREENING_RULES)
     if not jurisdiction.covers(user, region_code):
@@ -54,12 +64,25 @@ def set_rule(*, user: Any, region_code: str, amount_before: int, amount_after: i
         errors.append(FieldError("deadline_days", _("The deadline is 0 to 30 days")))
     if errors:
         raise ValidationFailed(errors)
-    rule, _created = PenaltyRule.objects.update_or_create(region_code=region_code, defaults={
-        "amount_before": amount_before, "amount_after": amount_after, "cutoff": cutoff,
-        "deadline_days": deadline_days, "updated_by": user, "updated_at": timezone.now()})
-    audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="penalty_rule",
-                 object_id=rule.pk, channel=channel,
-                 detail=f"{amount_before}/{amount_after} {cutoff}")  # fmt: skip
+    rule, _created = PenaltyRule.objects.update_or_create(
+        region_code=region_code,
+        defaults={
+            "amount_before": amount_before,
+            "amount_after": amount_after,
+            "cutoff": cutoff,
+            "deadline_days": deadline_days,
+            "updated_by": user,
+            "updated_at": timezone.now(),
+        },
+    )
+    audit.record(
+        user=user,
+        kind=AuditEvent.Kind.UPDATE,
+        object_type="penalty_rule",
+        object_id=rule.pk,
+        channel=channel,
+        detail=f"{amount_before}/{amount_after} {cutoff}",
+    )
     return rule
 
 
@@ -70,11 +93,12 @@ def find(*, user: Any, region_code: str, channel: str = "api") -> int:
         raise NotFound(region_code)
     rule = PenaltyRule.objects.filter(region_code=region_code[:6]).first()
     if rule is None:
-        raise ValidationFailed([FieldError("region_code",
-                                           _("The county has not set a penalty rule"))])
-    records = (SourceRecord.objects.filter(jurisdiction.prefix_q("region_code", [region_code]),
-                                           person__isnull=False)
-               .values_list("person_id", "region_code", "source", "reported_on"))  # fmt: skip
+        raise ValidationFailed(
+            [FieldError("region_code", _("The county has not set a penalty rule"))]
+        )
+    records = SourceRecord.objects.filter(
+        jurisdiction.prefix_q("region_code", [region_code]), person__isnull=False
+    ).values_list("person_id", "region_code", "source", "reported_on")
     found: dict[tuple[int, str], tuple[dt.date, str]] = {}
     reported: dict[tuple[int, str], dt.date] = {}
     for person_id, code, source, day in records.iterator(chunk_size=5000):
@@ -84,8 +108,11 @@ def find(*, user: Any, region_code: str, channel: str = "api") -> int:
                 reported[key] = day
         elif source in OTHER_CHANNELS and (key not in found or day < found[key][0]):
             found[key] = (day, source)
-    existing = set(Omission.objects.filter(jurisdiction.prefix_q("region_code", [region_code]))
-                   .values_list("person_id", "region_code"))  # fmt: skip
+    existing = set(
+        Omission.objects.filter(jurisdiction.prefix_q("region_code", [region_code])).values_list(
+            "person_id", "region_code"
+        )
+    )
     new = []
     for (person_id, village), (day, source) in found.items():
         deadline = day + dt.timedelta(days=rule.deadline_days)
@@ -95,15 +122,31 @@ def find(*, user: Any, region_code: str, channel: str = "api") -> int:
         if late is None:
             evidence = f"{CHANNEL_WORDS[source]}于{day:%Y-%m-%d}发现，村未上报"
         else:
-            evidence = (f"{CHANNEL_WORDS[source]}于{day:%Y-%m-%d}发现，村至{late:%Y-%m-%d}才上报"
-                        f"（时限{rule.deadline_days}天）")  # fmt: skip
+            evidence = (
+                f"{CHANNEL_WORDS[source]}于{day:%Y-%m-%d}发现，村至{late:%Y-%m-%d}才上报"
+                f"（时限{rule.deadline_days}天）"
+            )
         amount = rule.amount_before if day < rule.cutoff else rule.amount_after
-        new.append(Omission(person_id=person_id, region_code=village, found_by=source,
-                            found_on=day, reported_on=late, amount=amount, evidence=evidence))
+        new.append(
+            Omission(
+                person_id=person_id,
+                region_code=village,
+                found_by=source,
+                found_on=day,
+                reported_on=late,
+                amount=amount,
+                evidence=evidence,
+            )
+        )
     with transaction.atomic():
         Omission.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-        audit.record(user=user, kind=AuditEvent.Kind.CREATE, object_type="omission",
-                     channel=channel, detail=f"{region_code} {len(new)} 起漏报")
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.CREATE,
+            object_type="omission",
+            channel=channel,
+            detail=f"{region_code} {len(new)} 起漏报",
+        )
     return len(new)
 
 
@@ -113,11 +156,19 @@ def ledger(user: Any, *, region_code: str | None = None) -> list[dict[str, Any]]
     qs = jurisdiction.scope(Omission.objects.select_related("person"), user)
     if region_code:
         qs = qs.filter(jurisdiction.prefix_q("region_code", [region_code]))
-    totals = {row["region_code"]: row for row in
-              qs.values("region_code").annotate(count=Count("id"), total=Sum("amount"))}
+    totals = {
+        row["region_code"]: row
+        for row in qs.values("region_code").annotate(count=Count("id"), total=Sum("amount"))
+    }
     entries: dict[str, list[Omission]] = defaultdict(list)
     for o in qs.order_by("region_code", "found_on", "id")[:5000]:
         entries[o.region_code].append(o)
-    return [{"region_code": code, "count": totals[code]["count"],
-             "total": totals[code]["total"], "entries": entries[code]}
-            for code in sorted(totals)]  # fmt: skip
+    return [
+        {
+            "region_code": code,
+            "count": totals[code]["count"],
+            "total": totals[code]["total"],
+            "entries": entries[code],
+        }
+        for code in sorted(totals)
+    ]

@@ -86,8 +86,11 @@ def stays_of(user: Any, person_id: int) -> QuerySet[Stay]:
 def current_runs(user: Any) -> list[int]:
     """The latest finished run of each county the user works in (policies are per county)."""
     counties = {c[:6] for c in jurisdiction.user_codes(user) if len(c) >= 6}
-    counties |= set(jurisdiction.scope(EvaluationRun.objects.all(), user)
-                    .values_list("region_code", flat=True).distinct())  # fmt: skip
+    counties |= set(
+        jurisdiction.scope(EvaluationRun.objects.all(), user)
+        .values_list("region_code", flat=True)
+        .distinct()
+    )
     runs = []
     for county in sorted(counties):
         run = latest_run(county)
@@ -101,8 +104,7 @@ def decisions(
 ) -> QuerySet[ScreeningDecision]:
     """Current decisions of the user's regions, newest exposure first."""
     require(user, Action.SCREENING_VIEW)
-    qs = jurisdiction.scope(ScreeningDecision.objects.filter(run_id__in=current_runs(user)),
-                            user)  # fmt: skip
+    qs = jurisdiction.scope(ScreeningDecision.objects.filter(run_id__in=current_runs(user)), user)
     if measure:
         qs = qs.filter(measure=measure)
     if region_code:
@@ -112,8 +114,7 @@ def decisions(
 
 def history(user: Any, person_id: int) -> QuerySet[ScreeningDecision]:
     require(user, Action.SCREENING_VIEW)
-    return (person(user, person_id).decisions.select_related("policy")
-            .order_by("-decided_at", "-id"))  # fmt: skip
+    return person(user, person_id).decisions.select_related("policy").order_by("-decided_at", "-id")
 
 
 def due(user: Any, *, on: dt.date) -> list[dict[str, Any]]:
@@ -146,19 +147,28 @@ def present_person(
             request=request,
         )
     return {
-        "id": person.pk, "name": person.name, "region_code": person.region_code,
+        "id": person.pk,
+        "name": person.name,
+        "region_code": person.region_code,
         "id_number": present("id_number", person.id_number, visible),
         "phone": present("phone", person.phone, visible),
-    }  # fmt: skip
+    }
 
 
-def audit_person_reads(user: Any, person_ids: list[int], *, channel: str,
-                       request: Any = None) -> None:
+def audit_person_reads(
+    user: Any, person_ids: list[int], *, channel: str, request: Any = None
+) -> None:
     """Write one audit entry for the unmasked fields a page shows of these persons."""
     visible = visible_fields(user)
     if visible and person_ids:
-        audit.record_sensitive_reads(user=user, object_type="person", object_ids=person_ids,
-                                     fields=visible, channel=channel, request=request)
+        audit.record_sensitive_reads(
+            user=user,
+            object_type="person",
+            object_ids=person_ids,
+            fields=visible,
+            channel=channel,
+            request=request,
+        )
 
 
 def present_decisions(
@@ -168,17 +178,32 @@ def present_decisions(
     visible = visible_fields(user)
     current = set(current_runs(user))
     if visible and items:
-        audit.record_sensitive_reads(user=user, object_type="person",
-                                     object_ids=[d.person_id for d in items], fields=visible,
-                                     channel=channel, request=request)  # fmt: skip
+        audit.record_sensitive_reads(
+            user=user,
+            object_type="person",
+            object_ids=[d.person_id for d in items],
+            fields=visible,
+            channel=channel,
+            request=request,
+        )
     out = []
     for d in items:
-        out.append({
-            "id": d.pk, "person": present_person(user, d.person, channel=channel,
-                                                 audited=False),
-            "policy_id": d.policy_id, "policy_version": d.policy.version,
-            "level": d.level, "measure": d.measure, "days": d.days, "home_days": d.home_days,
-            "test_days": d.test_days, "start_date": d.start_date, "end_date": d.end_date,
-            "reason": d.reason, "current": d.run_id in current, "decided_at": d.decided_at,
-        })  # fmt: skip
+        out.append(
+            {
+                "id": d.pk,
+                "person": present_person(user, d.person, channel=channel, audited=False),
+                "policy_id": d.policy_id,
+                "policy_version": d.policy.version,
+                "level": d.level,
+                "measure": d.measure,
+                "days": d.days,
+                "home_days": d.home_days,
+                "test_days": d.test_days,
+                "start_date": d.start_date,
+                "end_date": d.end_date,
+                "reason": d.reason,
+                "current": d.run_id in current,
+                "decided_at": d.decided_at,
+            }
+        )
     return out

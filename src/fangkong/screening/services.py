@@ -89,14 +89,25 @@ def create_risk_areas(
     with transaction.atomic():
         created = RiskArea.objects.bulk_create(
             RiskArea(
-                region_code=a.region_code, place=a.place.strip(), level=a.level,
-                valid_from=a.valid_from, valid_to=a.valid_to, notice=a.notice.strip(),
-                created_by=user, created_at=now, updated_at=now,
+                region_code=a.region_code,
+                place=a.place.strip(),
+                level=a.level,
+                valid_from=a.valid_from,
+                valid_to=a.valid_to,
+                notice=a.notice.strip(),
+                created_by=user,
+                created_at=now,
+                updated_at=now,
             )
             for a in areas
-        )  # fmt: skip
-        audit.record(user=user, kind=AuditEvent.Kind.CREATE, object_type="risk_area",
-                     channel=channel, detail=f"{len(created)} 个风险地区")  # fmt: skip
+        )
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.CREATE,
+            object_type="risk_area",
+            channel=channel,
+            detail=f"{len(created)} 个风险地区",
+        )
     if reevaluate:
         queue_for_user_regions(user=user, why=_("Risk areas added"))
     return created
@@ -130,8 +141,14 @@ def update_risk_area(
         area.version += 1
         area.updated_at = timezone.now()
         area.save()
-        audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="risk_area",
-                     object_id=area.pk, channel=channel, fields=sorted(changes))  # fmt: skip
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.UPDATE,
+            object_type="risk_area",
+            object_id=area.pk,
+            channel=channel,
+            fields=sorted(changes),
+        )
     queue_for_user_regions(user=user, why=_("Risk area changed"))
     return area
 
@@ -171,10 +188,16 @@ def record_stay(
         raise ValidationFailed(errors)
     with transaction.atomic():
         stay = Stay.objects.create(
-            person=person, region_code=person.region_code, place=place.strip(),
-            place_code=place_code, arrived=arrived, left=left, transport=transport.strip(),
-            source=source, created_by=user,
-        )  # fmt: skip
+            person=person,
+            region_code=person.region_code,
+            place=place.strip(),
+            place_code=place_code,
+            arrived=arrived,
+            left=left,
+            transport=transport.strip(),
+            source=source,
+            created_by=user,
+        )
         audit.record(
             user=user,
             kind=AuditEvent.Kind.CREATE,
@@ -264,18 +287,32 @@ def publish_policy(
             or 0
         )
         policy = ControlPolicy.objects.create(
-            region_code=region_code, version=last + 1, title=title.strip(),
-            notice=notice.strip(), created_by=user,
-        )  # fmt: skip
+            region_code=region_code,
+            version=last + 1,
+            title=title.strip(),
+            notice=notice.strip(),
+            created_by=user,
+        )
         PolicyRule.objects.bulk_create(
-            PolicyRule(policy=policy, level=r.level, look_back_days=r.look_back_days,
-                       measure=r.measure, days=r.days, home_days=r.home_days,
-                       test_days=sorted(set(r.test_days)))
+            PolicyRule(
+                policy=policy,
+                level=r.level,
+                look_back_days=r.look_back_days,
+                measure=r.measure,
+                days=r.days,
+                home_days=r.home_days,
+                test_days=sorted(set(r.test_days)),
+            )
             for r in rules
-        )  # fmt: skip
-        audit.record(user=user, kind=AuditEvent.Kind.CREATE, object_type="control_policy",
-                     object_id=policy.pk, channel=channel,
-                     detail=f"{region_code} v{policy.version}")  # fmt: skip
+        )
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.CREATE,
+            object_type="control_policy",
+            object_id=policy.pk,
+            channel=channel,
+            detail=f"{region_code} v{policy.version}",
+        )
     record = None
     if reevaluate:
         from . import tasks
@@ -363,9 +400,14 @@ def import_risk_areas(
         if level is None:
             row.append(FieldError(f"第{number}行 风险等级", "请填写 高风险、中风险 或 低风险"))
         if not row:
-            area = RiskAreaInput(region_code=cell("地区代码"), place=cell("地点"), level=level,
-                                 valid_from=dates["起始日期"], valid_to=dates["截止日期"],
-                                 notice=cell("来源通知")[:200])  # fmt: skip
+            area = RiskAreaInput(
+                region_code=cell("地区代码"),
+                place=cell("地点"),
+                level=level,
+                valid_from=dates["起始日期"],
+                valid_to=dates["截止日期"],
+                notice=cell("来源通知")[:200],
+            )
             area.validate(row, f"第{number}行 ")
             areas.append(area)
         errors.extend(row)

@@ -17,15 +17,30 @@ urlpatterns = [
     path("ledgers/<str:kind>/template.xlsx", views.template, name="template"),
     path("ledgers/<str:kind>/export.xlsx", views.export, name="export"),
     path("reconciliation/", views.reconciliation_page, name="reconciliation"),
-    re_path(r"^reconciliation/pairs/(?P<pair_id>[0-9]+)/(?P<decision>confirm|reject)/$",
-            views.decide_pair, name="decide"),
-    path("reconciliation/unregistered/<int:group_id>/register/", views.register_group,
-         name="register_group"),
+    re_path(
+        r"^reconciliation/pairs/(?P<pair_id>[0-9]+)/(?P<decision>confirm|reject)/$",
+        views.decide_pair,
+        name="decide",
+    ),
+    path(
+        "reconciliation/unregistered/<int:group_id>/register/",
+        views.register_group,
+        name="register_group",
+    ),
+    path(
+        "reconciliation/unregistered/<int:group_id>/link/<int:person_id>/",
+        views.link_group,
+        name="link_group",
+    ),
     path("visits/", views.visit_list, name="visits"),
     path("visits/<int:task_id>/", views.visit_form, name="visit"),
     path("visits/escalated/", views.escalation_list, name="escalations"),
-    path("visits/escalated/<int:task_id>/reassign/", views.escalation_reassign,
-         name="escalation_reassign"),
-    path("visits/escalated/<int:task_id>/handle/", views.escalation_handle,
-         name="escalation_handle"),
+    path(
+        "visits/escalated/<int:task_id>/reassign/",
+        views.escalation_reassign,
+        name="escalation_reassign",
+    ),
+    path(
+        "visits/escalated/<int:task_id>/handle/", views.escalation_handle, name="escalation_handle"
+    ),
 ]

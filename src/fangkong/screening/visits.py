@@ -59,11 +59,16 @@ def create_for_region(*, region_code: str, now: dt.datetime | None = None) -> in
     run = latest_run(region_code)
     if run is None:
         return 0
-    flagged = (ScreeningDecision.objects.filter(run=run, stay__isnull=False)
-               .exclude(measure=Measure.NONE)
-               .values_list("person_id", "stay_id", "region_code", "reason"))  # fmt: skip
-    existing = set(VisitTask.objects.filter(jurisdiction.prefix_q("region_code", [region_code]))
-                   .values_list("person_id", "stay_id"))  # fmt: skip
+    flagged = (
+        ScreeningDecision.objects.filter(run=run, stay__isnull=False)
+        .exclude(measure=Measure.NONE)
+        .values_list("person_id", "stay_id", "region_code", "reason")
+    )
+    existing = set(
+        VisitTask.objects.filter(jurisdiction.prefix_q("region_code", [region_code])).values_list(
+            "person_id", "stay_id"
+        )
+    )
     workers: dict[str, Any] = {}
     new = []
     for person_id, stay_id, code, reason in flagged.iterator(chunk_size=5000):
@@ -71,9 +76,17 @@ def create_for_region(*, region_code: str, now: dt.datetime | None = None) -> in
             continue
         if code not in workers:
             workers[code] = _grid_worker(code, now.date())
-        new.append(VisitTask(person_id=person_id, stay_id=stay_id, region_code=code,
-                             reason=reason, assignee=workers[code],
-                             due_at=now + dt.timedelta(hours=VISIT_HOURS), created_at=now))
+        new.append(
+            VisitTask(
+                person_id=person_id,
+                stay_id=stay_id,
+                region_code=code,
+                reason=reason,
+                assignee=workers[code],
+                due_at=now + dt.timedelta(hours=VISIT_HOURS),
+                created_at=now,
+            )
+        )
     VisitTask.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
     return len(new)
 
@@ -82,11 +95,12 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> tuple[int, int]:
     """Escalate open visits past due to the village, and a day later to the township."""
     now = now or timezone.now()
     open_ = VisitTask.objects.filter(status=VisitTask.Status.OPEN)
-    township = open_.filter(due_at__lt=now - TOWNSHIP_AFTER,
-                            escalation__lt=VisitTask.Escalation.TOWNSHIP).update(
-        escalation=VisitTask.Escalation.TOWNSHIP, escalated_at=now)  # fmt: skip
+    township = open_.filter(
+        due_at__lt=now - TOWNSHIP_AFTER, escalation__lt=VisitTask.Escalation.TOWNSHIP
+    ).update(escalation=VisitTask.Escalation.TOWNSHIP, escalated_at=now)
     village = open_.filter(due_at__lt=now, escalation=VisitTask.Escalation.NONE).update(
-        escalation=VisitTask.Escalation.VILLAGE, escalated_at=now)
+        escalation=VisitTask.Escalation.VILLAGE, escalated_at=now
+    )
     return village, township
 
 
@@ -110,14 +124,25 @@ def task(user: Any, task_id: int) -> VisitTask:
     return found
 
 
-def complete(*, user: Any, task_id: int, present: bool, healthy: bool,
-             temperature: Decimal | None, phone: str, note: str,
-             channel: str = "api") -> VisitTask:
+def complete(
+    *,
+    user: Any,
+    task_id: int,
+    present: bool,
+    healthy: bool,
+    temperature: Decimal | None,
+    phone: str,
+    note: str,
+    channel: str = "api",
+) -> VisitTask:
     """Record the visit: at home or not, healthy or not, the phone confirmed."""
     require(user, Action.SCREENING_EDIT)
     with transaction.atomic():
-        task = (jurisdiction.scope(VisitTask.objects.select_for_update(), user)
-                .filter(pk=task_id).first())  # fmt: skip
+        task = (
+            jurisdiction.scope(VisitTask.objects.select_for_update(), user)
+            .filter(pk=task_id)
+            .first()
+        )
         if task is None:
             raise NotFound(task_id)
         errors = []
@@ -136,8 +161,13 @@ def complete(*, user: Any, task_id: int, present: bool, healthy: bool,
         task.phone_checked, task.note = phone, note[:300]
         task.done_at, task.done_by = timezone.now(), user
         task.save()
-        audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="visit_task",
-                     object_id=task.pk, channel=channel)
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.UPDATE,
+            object_type="visit_task",
+            object_id=task.pk,
+            channel=channel,
+        )
     return task
 
 
@@ -181,10 +211,14 @@ def _ancestors(code: str) -> list[str]:
 def workers_for(region_code: str) -> QuerySet:
     """The active grid workers whose area covers ``region_code``: those a visit there may be
     handed to (they would see it in their own list)."""
-    return (get_user_model().objects
-            .filter(role=Role.GRID_WORKER, is_active=True,
-                    regions__code__in=_ancestors(region_code))
-            .distinct().order_by("display_name", "username"))  # fmt: skip
+    return (
+        get_user_model()
+        .objects.filter(
+            role=Role.GRID_WORKER, is_active=True, regions__code__in=_ancestors(region_code)
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
 
 
 def escalated_task(user: Any, task_id: int, *, for_update: bool = False) -> VisitTask:
@@ -215,26 +249,53 @@ def reassign(*, user: Any, task_id: int, assignee_id: int, channel: str = "api")
         task = escalated_task(user, task_id, for_update=True)
         worker = workers_for(task.region_code).filter(pk=assignee_id).first()
         if worker is None:
-            raise ValidationFailed([FieldError(
-                "assignee", _("Choose a grid worker responsible for this person's area"))])
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "assignee", _("Choose a grid worker responsible for this person's area")
+                    )
+                ]
+            )
         if worker.pk == task.assignee_id:
-            raise ValidationFailed([FieldError(
-                "assignee", _("The visit is already assigned to this grid worker"))])
+            raise ValidationFailed(
+                [FieldError("assignee", _("The visit is already assigned to this grid worker"))]
+            )
         before = task.assignee_id
         task.assignee = worker
         task.reassigned_at, task.reassigned_by = timezone.now(), user
         task.save(update_fields=["assignee", "reassigned_at", "reassigned_by"])
-        audit.record(user=user, kind=AuditEvent.Kind.UPDATE, object_type="visit_task",
-                     object_id=task.pk, channel=channel,
-                     detail=f"reassigned {before or '-'} -> {worker.pk}")  # fmt: skip
+        audit.record(
+            user=user,
+            kind=AuditEvent.Kind.UPDATE,
+            object_type="visit_task",
+            object_id=task.pk,
+            channel=channel,
+            detail=f"reassigned {before or '-'} -> {worker.pk}",
+        )
     return task
 
 
-def handle(*, user: Any, task_id: int, present: bool, healthy: bool,
-           temperature: Decimal | None, phone: str, note: str,
-           channel: str = "api") -> VisitTask:
+def handle(
+    *,
+    user: Any,
+    task_id: int,
+    present: bool,
+    healthy: bool,
+    temperature: Decimal | None,
+    phone: str,
+    note: str,
+    channel: str = "api",
+) -> VisitTask:
     """The village or township makes an escalated visit itself: recorded as the grid worker
     would (:func:`complete`), with the user as the one who did it."""
     escalated_task(user, task_id)
-    return complete(user=user, task_id=task_id, present=present, healthy=healthy,
-                    temperature=temperature, phone=phone, note=note, channel=channel)
+    return complete(
+        user=user,
+        task_id=task_id,
+        present=present,
+        healthy=healthy,
+        temperature=temperature,
+        phone=phone,
+        note=note,
+        channel=channel,
+    )

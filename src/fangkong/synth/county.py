@@ -46,9 +46,17 @@ REGION_COLUMNS = ("code", "name", "level", "parent_code", "generated")
 HOUSEHOLD_COLUMNS = ("household_no", "region_code", "address", "unit_no")
 UNIT_COLUMNS = ("unit_no", "region_code", "name", "leader_person_row")
 PERSON_COLUMNS = (
-    "row", "id_number", "name", "sex", "birth_date", "phone",
-    "household_no", "region_code", "category", "is_head",
-)  # fmt: skip
+    "row",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "household_no",
+    "region_code",
+    "category",
+    "is_head",
+)
 
 # Household sizes 1–6: many one- and two-person households of elderly people whose children
 # work elsewhere, as in rural Heilongjiang (mean ≈ 2.7 persons).
@@ -120,9 +128,7 @@ class _Day:
         self.compact = f"{d.year:04d}{d.month:02d}{d.day:02d}"
         self.iso = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
         self.year = d.year
-        self.check_sum = sum(
-            w * int(c) for w, c in zip(WEIGHTS[6:14], self.compact, strict=True)
-        )
+        self.check_sum = sum(w * int(c) for w, c in zip(WEIGHTS[6:14], self.compact, strict=True))
 
 
 class _Builder:
@@ -252,9 +258,7 @@ class _Builder:
 
     def township_populations(self, townships: list[tuple[str, str]]) -> list[int]:
         seat = self.town_seat(townships)
-        weights = [
-            0.0 if code == seat else self.rng.uniform(0.7, 1.3) for code, _ in townships
-        ]
+        weights = [0.0 if code == seat else self.rng.uniform(0.7, 1.3) for code, _ in townships]
         rest = 1.0 - (TOWN_SEAT_SHARE if len(townships) > 1 else 1.0)
         others = sum(weights) or 1.0
         shares = [
@@ -262,8 +266,8 @@ class _Builder:
             for (code, _), w in zip(townships, weights, strict=True)
         ]
         pops = [int(self.residents * s) for s in shares]
-        pops[townships.index(next(t for t in townships if t[0] == seat))] += (
-            self.residents - sum(pops)
+        pops[townships.index(next(t for t in townships if t[0] == seat))] += self.residents - sum(
+            pops
         )
         return pops
 

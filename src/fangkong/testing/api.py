@@ -30,9 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-from fangkong.core import audit
+from fangkong.core import audit, replica
 from fangkong.core.errors import FieldError, ValidationFailed
-from fangkong.core.http import etag, expected_version
+from fangkong.core.http import bulk_body, etag, expected_version
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.schemas import (
     ERRORS,
@@ -43,6 +43,7 @@ from fangkong.core.schemas import (
     RegionCode,
     StrictDate,
     Version,
+    not_sent,
 )
 
 from . import labfiles, selectors, services
@@ -75,20 +76,26 @@ ClockTime = Annotated[dt.time, BeforeValidator(_iso_text)]
 Name = Annotated[str, NoNul, StringConstraints(min_length=1, max_length=100)]
 Note = Annotated[str, NoNul, StringConstraints(max_length=300)]
 Barcode = Annotated[
-    str, NoNul, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$"),
+    str,
+    NoNul,
+    StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$"),
     AfterValidator(_upper),
-]  # fmt: skip
+]
 DeviceId = Annotated[
     str, NoNul, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")
 ]
 IdNumberText = Annotated[
-    str, NoNul, StringConstraints(min_length=15, max_length=18, pattern=r"^[0-9Xx]+$"),
+    str,
+    NoNul,
+    StringConstraints(min_length=15, max_length=18, pattern=r"^[0-9Xx]+$"),
     AfterValidator(_upper),
-]  # fmt: skip
+]
 CodeText = Annotated[
-    str, NoNul, StringConstraints(min_length=10, max_length=10, pattern=r"^[A-Za-z0-9]+$"),
+    str,
+    NoNul,
+    StringConstraints(min_length=10, max_length=10, pattern=r"^[A-Za-z0-9]+$"),
     AfterValidator(_upper),
-]  # fmt: skip
+]
 Capacity = Literal[1, 10, 20]
 Region = Annotated[str, NoNul, StringConstraints(max_length=15, pattern=r"^\d*$")]
 
@@ -121,7 +128,7 @@ class CampaignOut(Schema):
     note: str
 
 
-class StatusIn(Schema):
+class CampaignStatusIn(Schema):
     status: Literal["planned", "running", "closed"]
 
 
@@ -241,9 +248,12 @@ def _scan_rows_quickly(value: Any) -> list[ScanRow] | None:
             point_id = item.get("point_id")
             retest = item.get("retest", False)
             if not (
-                type(device_id) is str and _DEVICE_ID.fullmatch(device_id)
-                and type(tube) is str and _BARCODE.fullmatch(tube)
-                and type(at) is str and _ISO_TIME.fullmatch(at)
+                type(device_id) is str
+                and _DEVICE_ID.fullmatch(device_id)
+                and type(tube) is str
+                and _BARCODE.fullmatch(tube)
+                and type(at) is str
+                and _ISO_TIME.fullmatch(at)
                 and (capacity is None or (type(capacity) is int and capacity in _CAPACITIES))
                 and (point_id is None or (type(point_id) is int and 1 <= point_id <= MAX_BIGINT))
                 and type(retest) is bool
@@ -260,11 +270,18 @@ def _scan_rows_quickly(value: Any) -> list[ScanRow] | None:
             sampled_at = dt.datetime.fromisoformat(at)
             if sampled_at.tzinfo is None:
                 sampled_at = sampled_at.replace(tzinfo=get_tz())
-            rows.append(ScanRow(
-                device_sample_id=device_id, tube=tube.upper(), sampled_at=sampled_at,
-                id_number=id_number, registration_code=code, capacity=capacity,
-                point_id=point_id, retest=retest,
-            ))  # fmt: skip
+            rows.append(
+                ScanRow(
+                    device_sample_id=device_id,
+                    tube=tube.upper(),
+                    sampled_at=sampled_at,
+                    id_number=id_number,
+                    registration_code=code,
+                    capacity=capacity,
+                    point_id=point_id,
+                    retest=retest,
+                )
+            )
     except (TypeError, KeyError, ValueError, AttributeError):
         return None
     return rows
@@ -275,12 +292,17 @@ def _scan_rows(value: Any) -> list[ScanRow]:
     if rows is None:
         rows = [
             ScanRow(
-                device_sample_id=s.device_sample_id, tube=s.tube, sampled_at=s.sampled_at,
-                id_number=s.id_number, registration_code=s.registration_code,
-                capacity=s.capacity, point_id=s.point_id, retest=s.retest,
+                device_sample_id=s.device_sample_id,
+                tube=s.tube,
+                sampled_at=s.sampled_at,
+                id_number=s.id_number,
+                registration_code=s.registration_code,
+                capacity=s.capacity,
+                point_id=s.point_id,
+                retest=s.retest,
             )
             for s in _SCANS.validate_python(value)
-        ]  # fmt: skip
+        ]
     return rows
 
 
@@ -321,14 +343,14 @@ class OneScanOut(Schema):
     tube_full: bool
 
 
-class ResultIn(Schema):
+class TubeResultIn(Schema):
     barcode: Barcode
     result: Literal["negative", "positive", "invalid"]
 
 
-class ResultBatchIn(Schema):
+class TubeResultBatchIn(Schema):
     source: Annotated[str, NoNul, StringConstraints(min_length=1, max_length=200)]
-    results: list[ResultIn] = Field(..., min_length=1, max_length=100_000)
+    results: list[TubeResultIn] = Field(..., min_length=1, max_length=100_000)
 
 
 class ResultReportOut(Schema):
@@ -374,10 +396,10 @@ class PointIn(Schema):
 
 
 class PointPatch(Schema):
-    lanes: int | None = Field(None, ge=1, le=100)
-    opens_at: ClockTime | None = None
-    closes_at: ClockTime | None = None
-    throughput_per_lane_hour: int | None = Field(None, ge=1, le=1000)
+    lanes: int = not_sent(ge=1, le=100)
+    opens_at: ClockTime = not_sent()
+    closes_at: ClockTime = not_sent()
+    throughput_per_lane_hour: int = not_sent(ge=1, le=1000)
 
 
 class PointOut(Schema):
@@ -440,7 +462,7 @@ class PlanOut(Schema):
     slots: list[SlotOut]
 
 
-class TaskOut(Schema):
+class RecallTaskOut(Schema):
     id: int
     campaign_id: int
     campaign: str
@@ -479,7 +501,7 @@ class ScheduleOut(Schema):
     due_dates: list[dt.date]
 
 
-class DueOut(Schema):
+class DueTestOut(Schema):
     person_id: int
     name: str
     phone: str
@@ -489,15 +511,15 @@ class DueOut(Schema):
     sampled: bool
 
 
-class RegionQuery(Schema):
+class TestingRegionQuery(Schema):
     region: Region = ""
 
 
-class CoverageQuery(RegionQuery):
+class CoverageQuery(TestingRegionQuery):
     by: Literal["", "grid"] = ""
 
 
-class UntestedQuery(RegionQuery):
+class UntestedQuery(TestingRegionQuery):
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10_000_000)
 
@@ -507,7 +529,7 @@ class PlanQuery(Schema):
     profile: Literal["uniform", "peaks"] = "uniform"
 
 
-class DueQuery(Schema):
+class DueTestQuery(Schema):
     day: StrictDate
 
 
@@ -516,10 +538,17 @@ class DueQuery(Schema):
 
 def _campaign_out(c) -> dict[str, Any]:
     return {
-        "id": c.pk, "name": c.name, "region_code": c.region_code, "region_codes": c.region_codes,
-        "categories": c.categories, "starts_at": c.starts_at, "ends_at": c.ends_at,
-        "pool_size": c.pool_size, "status": c.status, "note": c.note,
-    }  # fmt: skip
+        "id": c.pk,
+        "name": c.name,
+        "region_code": c.region_code,
+        "region_codes": c.region_codes,
+        "categories": c.categories,
+        "starts_at": c.starts_at,
+        "ends_at": c.ends_at,
+        "pool_size": c.pool_size,
+        "status": c.status,
+        "note": c.note,
+    }
 
 
 def _people_rows(request: HttpRequest, persons: list, extra=None) -> list[dict[str, Any]]:
@@ -527,17 +556,26 @@ def _people_rows(request: HttpRequest, persons: list, extra=None) -> list[dict[s
     visible = visible_fields(request.auth)
     rows = []
     for p, more in persons if extra else ((p, {}) for p in persons):
-        rows.append({
-            "person_id": p.pk, "name": p.name,
-            "id_number": present("id_number", p.id_number, visible),
-            "phone": present("phone", p.phone, visible), "region_code": p.region_code,
-            "household": p.household.address if p.household_id else "", **more,
-        })  # fmt: skip
+        rows.append(
+            {
+                "person_id": p.pk,
+                "name": p.name,
+                "id_number": present("id_number", p.id_number, visible),
+                "phone": present("phone", p.phone, visible),
+                "region_code": p.region_code,
+                "household": p.household.address if p.household_id else "",
+                **more,
+            }
+        )
     if visible and rows:
         audit.record_sensitive_reads(
-            user=request.auth, object_type="person", object_ids=[r["person_id"] for r in rows],
-            fields=visible, channel="api", request=request,
-        )  # fmt: skip
+            user=request.auth,
+            object_type="person",
+            object_ids=[r["person_id"] for r in rows],
+            fields=visible,
+            channel="api",
+            request=request,
+        )
     return rows
 
 
@@ -563,7 +601,7 @@ def get_campaign(request: HttpRequest, campaign_id: PathId):
 @router.post(
     "/campaigns/{campaign_id}/status", response={200: CampaignOut, **ERRORS}, summary="开始或结束"
 )
-def set_status(request: HttpRequest, campaign_id: PathId, payload: StatusIn):
+def set_status(request: HttpRequest, campaign_id: PathId, payload: CampaignStatusIn):
     campaign = services.set_campaign_status(
         user=request.auth, campaign_id=campaign_id, status=CampaignStatus(payload.status)
     )
@@ -574,12 +612,18 @@ def set_status(request: HttpRequest, campaign_id: PathId, payload: StatusIn):
     "/campaigns/{campaign_id}/coverage", response={200: CoverageOut, **ERRORS}, summary="覆盖率"
 )
 def coverage(request: HttpRequest, campaign_id: PathId, filters: Query[CoverageQuery]):
-    campaign = selectors.get_campaign(request.auth, campaign_id)
-    cov = selectors.coverage(request.auth, campaign, filters.region, by_grid=filters.by == "grid")
+    with replica.reading():
+        campaign = selectors.get_campaign(request.auth, campaign_id)
+        cov = selectors.coverage(
+            request.auth, campaign, filters.region, by_grid=filters.by == "grid"
+        )
     body = {
-        "campaign_id": campaign.pk, "region_code": cov.region_code, "level": cov.level,
-        "total": cov.total.as_dict(), "rows": [r.as_dict() for r in cov.rows],
-    }  # fmt: skip
+        "campaign_id": campaign.pk,
+        "region_code": cov.region_code,
+        "level": cov.level,
+        "total": cov.total.as_dict(),
+        "rows": [r.as_dict() for r in cov.rows],
+    }
     # Rendered here, not by ninja: the county's 6,400 grids are built from typed rows, and
     # validating them again against CoverageOut and encoding with the json module took
     # longer than computing them (test_api_fast_paths checks the answer is a CoverageOut).
@@ -618,13 +662,17 @@ def list_exemptions(request: HttpRequest, campaign_id: PathId):
 )
 def add_exemption(request: HttpRequest, campaign_id: PathId, payload: ExemptionIn):
     exemption = services.exempt_person(
-        user=request.auth, campaign_id=campaign_id, person_id=payload.person_id,
-        reason=ExemptionReason(payload.reason), note=payload.note,
-    )  # fmt: skip
+        user=request.auth,
+        campaign_id=campaign_id,
+        person_id=payload.person_id,
+        reason=ExemptionReason(payload.reason),
+        note=payload.note,
+    )
     rows = _people_rows(
-        request, [(exemption.person, {"reason": exemption.reason, "note": exemption.note})],
+        request,
+        [(exemption.person, {"reason": exemption.reason, "note": exemption.note})],
         extra=True,
-    )  # fmt: skip
+    )
     return Status(201, rows[0])
 
 
@@ -632,9 +680,10 @@ def add_exemption(request: HttpRequest, campaign_id: PathId, payload: ExemptionI
 
 
 @router.post(
-    "/campaigns/{campaign_id}/tubes", response={200: TubeReportOut, **WRITE_ERRORS},
+    "/campaigns/{campaign_id}/tubes",
+    response={200: TubeReportOut, **WRITE_ERRORS},
     summary="开管（批量）",
-)  # fmt: skip
+)
 def open_tubes(request: HttpRequest, campaign_id: PathId, payload: TubeBatchIn):
     report = services.open_tubes(
         user=request.auth, campaign_id=campaign_id, tubes=[t.dict() for t in payload.tubes]
@@ -644,6 +693,7 @@ def open_tubes(request: HttpRequest, campaign_id: PathId, payload: TubeBatchIn):
 
 @router.post(
     "/campaigns/{campaign_id}/samples",
+    openapi_extra=bulk_body(),
     response={200: IngestOut, **WRITE_ERRORS},
     summary="采样数据批量上传（采样终端）",
     description="每条带终端自己的 device_sample_id；同一批重发不会重复登记，可先于开管到达。",
@@ -656,38 +706,50 @@ def ingest(request: HttpRequest, campaign_id: PathId, payload: ScanBatchIn):
 
 
 @router.post(
-    "/campaigns/{campaign_id}/scan", response={201: OneScanOut, **WRITE_ERRORS},
+    "/campaigns/{campaign_id}/scan",
+    response={201: OneScanOut, **WRITE_ERRORS},
     summary="单次扫码采样",
 )
 def scan(request: HttpRequest, campaign_id: PathId, payload: OneScanIn):
     outcome = services.record_scan(user=request.auth, campaign_id=campaign_id, **payload.dict())
     tube = outcome.tube
-    return Status(201, {
-        "sample_id": outcome.sample.pk, "person_name": outcome.sample.person.name,
-        "tube": tube.barcode, "tube_count": tube.sample_count, "tube_capacity": tube.capacity,
-        "tube_full": tube.sample_count >= tube.capacity,
-    })  # fmt: skip
+    return Status(
+        201,
+        {
+            "sample_id": outcome.sample.pk,
+            "person_name": outcome.sample.person.name,
+            "tube": tube.barcode,
+            "tube_count": tube.sample_count,
+            "tube_capacity": tube.capacity,
+            "tube_full": tube.sample_count >= tube.capacity,
+        },
+    )
 
 
 # -- results and recalls ---------------------------------------------------------------------
 
 
 @router.post(
-    "/campaigns/{campaign_id}/results", response={200: ResultReportOut, **WRITE_ERRORS},
+    "/campaigns/{campaign_id}/results",
+    openapi_extra=bulk_body(),
+    response={200: ResultReportOut, **WRITE_ERRORS},
     summary="录入检测结果（实验室接口）",
-)  # fmt: skip
-def post_results(request: HttpRequest, campaign_id: PathId, payload: ResultBatchIn):
+)
+def post_results(request: HttpRequest, campaign_id: PathId, payload: TubeResultBatchIn):
     report = services.record_results(
-        user=request.auth, campaign_id=campaign_id, source=payload.source,
+        user=request.auth,
+        campaign_id=campaign_id,
+        source=payload.source,
         results=[(r.barcode, TestResult(r.result), i + 1) for i, r in enumerate(payload.results)],
-    )  # fmt: skip
+    )
     return report.as_dict()
 
 
 @router.post(
-    "/campaigns/{campaign_id}/results/file", response={200: ResultReportOut, **WRITE_ERRORS},
+    "/campaigns/{campaign_id}/results/file",
+    response={200: ResultReportOut, **WRITE_ERRORS},
     summary="导入实验室结果文件（.xlsx/.csv）",
-)  # fmt: skip
+)
 def upload_results(request: HttpRequest, campaign_id: PathId, file: File[UploadedFile]):
     services.require(request.auth, services.Action.TESTING_RESULT)
     selectors.get_campaign(request.auth, campaign_id)
@@ -699,9 +761,12 @@ def upload_results(request: HttpRequest, campaign_id: PathId, file: File[Uploade
     except labfiles.LabFileError as exc:
         raise ValidationFailed([FieldError("file", str(exc))]) from None
     report = services.record_results(
-        user=request.auth, campaign_id=campaign_id, results=parsed.results, source=name,
+        user=request.auth,
+        campaign_id=campaign_id,
+        results=parsed.results,
+        source=name,
         errors=parsed.errors,
-    )  # fmt: skip
+    )
     return report.as_dict()
 
 
@@ -720,15 +785,24 @@ def unmatched(request: HttpRequest, campaign_id: PathId):
     response={200: list[RecallGridOut], **ERRORS},
     summary="召回名单（按网格）",
 )
-def recalls(request: HttpRequest, campaign_id: PathId, filters: Query[RegionQuery]):
+def recalls(request: HttpRequest, campaign_id: PathId, filters: Query[TestingRegionQuery]):
     campaign = selectors.get_campaign(request.auth, campaign_id)
     entries = list(selectors.recall_entries(request.auth, campaign, filters.region)[:20_000])
     rows = _people_rows(
         request,
-        [(e.person, {"tube": e.recall.tube.barcode, "reason": e.recall.reason,
-                     "retested": e.retest_id is not None}) for e in entries],
+        [
+            (
+                e.person,
+                {
+                    "tube": e.recall.tube.barcode,
+                    "reason": e.recall.reason,
+                    "retested": e.retest_id is not None,
+                },
+            )
+            for e in entries
+        ],
         extra=True,
-    )  # fmt: skip
+    )
     from fangkong.core.models import Region as RegionModel
 
     names = dict(
@@ -745,26 +819,43 @@ def recalls(request: HttpRequest, campaign_id: PathId, filters: Query[RegionQuer
     ]
 
 
-@router.get("/recall-tasks", response={200: list[TaskOut], **ERRORS}, summary="召回任务")
+@router.get("/recall-tasks", response={200: list[RecallTaskOut], **ERRORS}, summary="召回任务")
 def list_tasks(request: HttpRequest):
     return [
-        {"id": t.pk, "campaign_id": t.campaign_id, "campaign": t.campaign.name,
-         "region_code": t.region_code, "assignee_id": t.assignee_id, "persons": t.persons,
-         "status": t.status, "created_at": t.created_at}
+        {
+            "id": t.pk,
+            "campaign_id": t.campaign_id,
+            "campaign": t.campaign.name,
+            "region_code": t.region_code,
+            "assignee_id": t.assignee_id,
+            "persons": t.persons,
+            "status": t.status,
+            "created_at": t.created_at,
+        }
         for t in selectors.recall_tasks(request.auth)[:1000]
-    ]  # fmt: skip
+    ]
 
 
-@router.post("/recall-tasks/{task_id}/done", response={200: TaskOut, **ERRORS}, summary="完成召回")
+@router.post(
+    "/recall-tasks/{task_id}/done", response={200: RecallTaskOut, **ERRORS}, summary="完成召回"
+)
 def task_done(request: HttpRequest, task_id: PathId):
     t = services.complete_recall_task(user=request.auth, task_id=task_id)
-    return {"id": t.pk, "campaign_id": t.campaign_id, "campaign": t.campaign.name,
-            "region_code": t.region_code, "assignee_id": t.assignee_id, "persons": t.persons,
-            "status": t.status, "created_at": t.created_at}  # fmt: skip
+    return {
+        "id": t.pk,
+        "campaign_id": t.campaign_id,
+        "campaign": t.campaign.name,
+        "region_code": t.region_code,
+        "assignee_id": t.assignee_id,
+        "persons": t.persons,
+        "status": t.status,
+        "created_at": t.created_at,
+    }
 
 
 @router.get(
-    "/suspected-cases", response={200: list[SuspectedCaseOut], **ERRORS},
+    "/suspected-cases",
+    response={200: list[SuspectedCaseOut], **ERRORS},
     summary="疑似病例（阳性单管）",
 )
 def suspected(request: HttpRequest):
@@ -772,17 +863,30 @@ def suspected(request: HttpRequest):
     visible = visible_fields(request.auth)
     if visible and cases:
         audit.record_sensitive_reads(
-            user=request.auth, object_type="person", object_ids=[c.person_id for c in cases],
-            fields=visible, channel="api", request=request,
-        )  # fmt: skip
+            user=request.auth,
+            object_type="person",
+            object_ids=[c.person_id for c in cases],
+            fields=visible,
+            channel="api",
+            request=request,
+        )
     return [
-        {"id": c.pk, "campaign_id": c.campaign_id, "person_id": c.person_id,
-         "name": c.person.name, "id_number": present("id_number", c.person.id_number, visible),
-         "phone": present("phone", c.person.phone, visible), "region_code": c.region_code,
-         "tube": c.tube.barcode, "status": c.status, "created_at": c.created_at,
-         "handed_over_ref": c.handed_over_ref, "handed_over_at": c.handed_over_at}
+        {
+            "id": c.pk,
+            "campaign_id": c.campaign_id,
+            "person_id": c.person_id,
+            "name": c.person.name,
+            "id_number": present("id_number", c.person.id_number, visible),
+            "phone": present("phone", c.person.phone, visible),
+            "region_code": c.region_code,
+            "tube": c.tube.barcode,
+            "status": c.status,
+            "created_at": c.created_at,
+            "handed_over_ref": c.handed_over_ref,
+            "handed_over_at": c.handed_over_at,
+        }
         for c in cases
-    ]  # fmt: skip
+    ]
 
 
 # -- sampling points and the planner ---------------------------------------------------------
@@ -790,19 +894,26 @@ def suspected(request: HttpRequest):
 
 def _point_out(p) -> dict[str, Any]:
     return {
-        "id": p.pk, "name": p.name, "location": p.location, "region_code": p.region_code,
-        "opens_at": p.opens_at, "closes_at": p.closes_at, "lanes": p.lanes,
-        "throughput_per_lane_hour": p.throughput_per_lane_hour, "active": p.active,
+        "id": p.pk,
+        "name": p.name,
+        "location": p.location,
+        "region_code": p.region_code,
+        "opens_at": p.opens_at,
+        "closes_at": p.closes_at,
+        "lanes": p.lanes,
+        "throughput_per_lane_hour": p.throughput_per_lane_hour,
+        "active": p.active,
         "version": p.version,
-    }  # fmt: skip
+    }
 
 
 def _staff_out(response: HttpResponse, point, staff) -> dict[str, Any]:
     response["ETag"] = etag(point.version)
     return {
-        "point_id": point.pk, "version": point.version,
+        "point_id": point.pk,
+        "version": point.version,
         "staff": [{"id": u.pk, "username": u.username, "name": u.display_name} for u in staff],
-    }  # fmt: skip
+    }
 
 
 @router.get("/points", response={200: list[PointOut], **ERRORS}, summary="采样点")
@@ -832,20 +943,24 @@ def get_point_staff(request: HttpRequest, response: HttpResponse, point_id: Path
 
 
 @router.put(
-    "/points/{point_id}/staff", response={200: PointStaffOut, **STAFF_ERRORS},
+    "/points/{point_id}/staff",
+    response={200: PointStaffOut, **STAFF_ERRORS},
     summary="设置采样点人员（需 If-Match 或 version）",
     description="staff_ids 为完整名单：未列出的人员被移除。人员须为在岗采样人员，"
     "其辖区覆盖采样点所在区划或在其之内。",
-)  # fmt: skip
+)
 def set_point_staff(
     request: HttpRequest, response: HttpResponse, point_id: PathId, payload: StaffIn
 ):
     services.require(request.auth, services.Action.TESTING_PLAN)
     point = services.set_point_staff(
-        user=request.auth, point_id=point_id, staff_ids=payload.staff_ids,
-        expected_version=expected_version(request, payload.version), channel="api",
+        user=request.auth,
+        point_id=point_id,
+        staff_ids=payload.staff_ids,
+        expected_version=expected_version(request, payload.version),
+        channel="api",
         request=request,
-    )  # fmt: skip
+    )
     return _staff_out(response, point, selectors.point_staff(request.auth, point))
 
 
@@ -858,17 +973,25 @@ def plan_point(request: HttpRequest, point_id: PathId, query: Query[PlanQuery]):
     result = selectors.plan_point(request.auth, point, the_campaign, query.profile)
     p = result.plan
     return {
-        "point_id": point.pk, "campaign_id": the_campaign.pk, "should_test": result.should_test,
-        "tested": result.tested, "sharing_points": result.sharing_points,
-        "population": p.population, "lanes": p.lanes,
+        "point_id": point.pk,
+        "campaign_id": the_campaign.pk,
+        "should_test": result.should_test,
+        "tested": result.tested,
+        "sharing_points": result.sharing_points,
+        "population": p.population,
+        "lanes": p.lanes,
         "throughput_per_lane_hour": p.throughput_per_lane_hour,
         "measured_throughput": result.measured_throughput,
-        "hours_available": p.hours_available, "capacity": p.capacity,
-        "hours_needed": p.hours_needed, "lanes_needed": p.lanes_needed,
-        "finishes_in_window": p.finishes_in_window, "left_at_end": p.left_at_end,
-        "peak_queue": p.peak_queue, "peak_wait_minutes": p.peak_wait_minutes,
+        "hours_available": p.hours_available,
+        "capacity": p.capacity,
+        "hours_needed": p.hours_needed,
+        "lanes_needed": p.lanes_needed,
+        "finishes_in_window": p.finishes_in_window,
+        "left_at_end": p.left_at_end,
+        "peak_queue": p.peak_queue,
+        "peak_wait_minutes": p.peak_wait_minutes,
         "slots": [s.__dict__ for s in p.slots],
-    }  # fmt: skip
+    }
 
 
 # -- schedules -------------------------------------------------------------------------------
@@ -877,27 +1000,44 @@ def plan_point(request: HttpRequest, point_id: PathId, query: Query[PlanQuery]):
 @router.post("/schedules", response={201: ScheduleOut, **WRITE_ERRORS}, summary="登记检测计划")
 def create_schedule(request: HttpRequest, payload: ScheduleIn):
     schedule = services.create_schedule(
-        user=request.auth, person_id=payload.person_id, due_dates=payload.due_dates,
+        user=request.auth,
+        person_id=payload.person_id,
+        due_dates=payload.due_dates,
         origin=payload.origin,
-    )  # fmt: skip
-    return Status(201, {
-        "id": schedule.pk, "person_id": schedule.person_id, "origin": schedule.origin,
-        "due_dates": list(schedule.due.order_by("due_on").values_list("due_on", flat=True)),
-    })  # fmt: skip
+    )
+    return Status(
+        201,
+        {
+            "id": schedule.pk,
+            "person_id": schedule.person_id,
+            "origin": schedule.origin,
+            "due_dates": list(schedule.due.order_by("due_on").values_list("due_on", flat=True)),
+        },
+    )
 
 
-@router.get("/due-tests", response={200: list[DueOut], **ERRORS}, summary="当日应检人员")
-def due_tests(request: HttpRequest, query: Query[DueQuery]):
+@router.get("/due-tests", response={200: list[DueTestOut], **ERRORS}, summary="当日应检人员")
+def due_tests(request: HttpRequest, query: Query[DueTestQuery]):
     due = selectors.due_tests(request.auth, query.day)
     visible = visible_fields(request.auth) & {"phone"}
     if visible and due:
         audit.record_sensitive_reads(
-            user=request.auth, object_type="person", object_ids=[d.person_id for d, _ in due],
-            fields=visible, channel="api", request=request,
-        )  # fmt: skip
+            user=request.auth,
+            object_type="person",
+            object_ids=[d.person_id for d, _ in due],
+            fields=visible,
+            channel="api",
+            request=request,
+        )
     return [
-        {"person_id": d.person_id, "name": d.person.name,
-         "phone": present("phone", d.person.phone, visible), "region_code": d.region_code,
-         "origin": d.schedule.origin, "due_on": d.due_on, "sampled": sampled}
+        {
+            "person_id": d.person_id,
+            "name": d.person.name,
+            "phone": present("phone", d.person.phone, visible),
+            "region_code": d.region_code,
+            "origin": d.schedule.origin,
+            "due_on": d.due_on,
+            "sampled": sampled,
+        }
         for d, sampled in due
-    ]  # fmt: skip
+    ]

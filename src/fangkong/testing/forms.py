@@ -20,10 +20,12 @@ class CampaignForm(forms.Form):
         label=_("Target regions"), widget=forms.SelectMultiple(attrs={"size": 8})
     )
     categories = forms.MultipleChoiceField(
-        label=_("Only these groups"), choices=PersonCategory.choices, required=False,
+        label=_("Only these groups"),
+        choices=PersonCategory.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Leave empty to test every resident"),
-    )  # fmt: skip
+    )
     starts_at = forms.DateTimeField(
         label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -52,11 +54,14 @@ class PointForm(forms.Form):
     )
     lanes = forms.IntegerField(label=_("Lanes"), min_value=1, max_value=100, initial=2)
     throughput_per_lane_hour = forms.IntegerField(
-        label=_("Samples per lane per hour"), min_value=1, max_value=1000, initial=60,
+        label=_("Samples per lane per hour"),
+        min_value=1,
+        max_value=1000,
+        initial=60,
         help_text=_(
             "Measured in a timed trial; replaced by the measured figure once sampling runs"
         ),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, regions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,10 +77,12 @@ class PointStaffForm(forms.Form):
     back so that a change made meanwhile by another planner is not overwritten."""
 
     staff_ids = forms.TypedMultipleChoiceField(
-        label=_("Sampling staff"), coerce=int, required=False,
+        label=_("Sampling staff"),
+        coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Testing staff whose area covers the point's region or lies inside it"),
-    )  # fmt: skip
+    )
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, staff: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -93,20 +100,26 @@ class ScanForm(forms.Form):
     """The sampler's form: tube stays filled between scans; the person's code submits."""
 
     tube = forms.CharField(
-        label=_("Tube barcode"), max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                      "inputmode": "text"}),
-    )  # fmt: skip
-    capacity = forms.TypedChoiceField(
-        label=_("Tube type"), choices=CAPACITY_CHOICES, coerce=int
+        label=_("Tube barcode"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text"}
+        ),
     )
+    capacity = forms.TypedChoiceField(label=_("Tube type"), choices=CAPACITY_CHOICES, coerce=int)
     person = forms.CharField(
-        label=_("ID number or registration code"), max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True,
-                                      "autocapitalize": "characters",
-                                      # the next scan replaces a rejected code, not appends
-                                      "onfocus": "this.select()"}),
-    )  # fmt: skip
+        label=_("ID number or registration code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autofocus": True,
+                "autocapitalize": "characters",
+                # the next scan replaces a rejected code, not appends
+                "onfocus": "this.select()",
+            }
+        ),
+    )
     retest = forms.BooleanField(label=_("Retest after a recall"), required=False)
 
 

@@ -166,27 +166,13 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (
 _SAMPLE_EXISTS = "EXISTS (SELECT 1 FROM testing_sample t WHERE {} OFFSET 0)"
 
 
-def _range_sql(column: str, codes: tuple[str, ...]) -> tuple[str, list[str]]:
-    """SQL for "``column`` starts with one of ``codes``" as index-friendly ranges."""
-    if "" in codes:
-        return "TRUE", []
-    parts, params = [], []
-    for code in jurisdiction.collapse(codes):
-        upper = jurisdiction.next_prefix(code)
-        if upper is None:
-            parts.append(f"{column} >= %s")
-            params.append(code)
-        else:
-            parts.append(f"({column} >= %s AND {column} < %s)")
-            params += [code, upper]
-    return ("(" + " OR ".join(parts) + ")") if parts else "FALSE", params
-
-
 def _ingest_postgresql(
     user: Any, campaign: Campaign, rows: list[ScanRow], with_ids: bool
 ) -> IngestReport:
     c = campaign.pk
-    scope_sql, scope_params = _range_sql("p.region_code", jurisdiction.user_codes(user))
+    scope_sql, scope_params = jurisdiction.range_sql(
+        "p.region_code", tuple(jurisdiction.user_codes(user))
+    )
     report = IngestReport()
     with connection.cursor() as cursor:
         # A batch is a few thousand rows probing tables of millions through unique indexes;
@@ -200,9 +186,18 @@ def _ingest_postgresql(
         ) as copy:
             for i, r in enumerate(rows):
                 copy.write_row(
-                    (i, r.device_sample_id, r.id_number, r.registration_code, r.tube,
-                     r.capacity, r.sampled_at, r.point_id, r.retest)
-                )  # fmt: skip
+                    (
+                        i,
+                        r.device_sample_id,
+                        r.id_number,
+                        r.registration_code,
+                        r.tube,
+                        r.capacity,
+                        r.sampled_at,
+                        r.point_id,
+                        r.retest,
+                    )
+                )
         run = cursor.execute
 
         # Statistics for the planner: without them it guesses a nested loop over the batch.
@@ -212,51 +207,77 @@ def _ingest_postgresql(
                   SELECT idx, row_number() OVER (PARTITION BY device_sample_id ORDER BY idx) rn
                   FROM {_STAGE}) d WHERE d.idx = s.idx AND d.rn > 1""")
         run(f"""UPDATE {_STAGE} s SET status = 'replayed'
-                WHERE s.status IS NULL AND {_SAMPLE_EXISTS.format(
-                    "t.device_sample_id = s.device_sample_id")}""")
-        run(f"""UPDATE {_STAGE} s SET status = 'outside_window'
+                WHERE s.status IS NULL AND {
+            _SAMPLE_EXISTS.format("t.device_sample_id = s.device_sample_id")
+        }""")
+        run(
+            f"""UPDATE {_STAGE} s SET status = 'outside_window'
                 WHERE s.status IS NULL AND (s.sampled_at < %s OR s.sampled_at > %s)""",
-            [campaign.starts_at, campaign.ends_at])
-        run(f"""UPDATE {_STAGE} s SET person_id = p.id, region_code = p.region_code
+            [campaign.starts_at, campaign.ends_at],
+        )
+        run(
+            f"""UPDATE {_STAGE} s SET person_id = p.id, region_code = p.region_code
                 FROM people_person p WHERE s.status IS NULL AND s.id_number IS NOT NULL
-                AND p.id_number = s.id_number AND {scope_sql}""", scope_params)
-        run(f"""UPDATE {_STAGE} s SET person_id = p.id, region_code = p.region_code
+                AND p.id_number = s.id_number AND {scope_sql}""",
+            scope_params,
+        )
+        run(
+            f"""UPDATE {_STAGE} s SET person_id = p.id, region_code = p.region_code
                 FROM testing_registrationcode r JOIN people_person p ON p.id = r.person_id
                 WHERE s.status IS NULL AND s.reg_code IS NOT NULL AND r.code = s.reg_code
-                AND {scope_sql}""", scope_params)
-        run(f"UPDATE {_STAGE} SET status = 'unknown_person' "
-            "WHERE status IS NULL AND person_id IS NULL")
+                AND {scope_sql}""",
+            scope_params,
+        )
+        run(
+            f"UPDATE {_STAGE} SET status = 'unknown_person' "
+            "WHERE status IS NULL AND person_id IS NULL"
+        )
         run(f"""UPDATE {_STAGE} SET status = 'retest_single'
                 WHERE status IS NULL AND retest AND COALESCE(capacity, 1) <> 1""")
         # Tubes named for the first time are created from their first scan (in barcode
         # order, so that two batches creating the same tubes cannot deadlock).
-        run(f"""INSERT INTO testing_tube (campaign_id, barcode, capacity, sample_count,
+        run(
+            f"""INSERT INTO testing_tube (campaign_id, barcode, capacity, sample_count,
                     point_id, created_at, result_source)
                 SELECT DISTINCT ON (barcode) %s, barcode,
                     CASE WHEN retest THEN 1 ELSE COALESCE(capacity, %s) END, 0, point_id,
                     now(), ''
                 FROM {_STAGE} WHERE status IS NULL ORDER BY barcode, idx
-                ON CONFLICT (campaign_id, barcode) DO NOTHING""", [c, campaign.pool_size])
-        run(f"""UPDATE {_STAGE} s SET tube_id = t.id FROM testing_tube t
-                WHERE s.status IS NULL AND t.campaign_id = %s AND t.barcode = s.barcode""", [c])
+                ON CONFLICT (campaign_id, barcode) DO NOTHING""",
+            [c, campaign.pool_size],
+        )
+        run(
+            f"""UPDATE {_STAGE} s SET tube_id = t.id FROM testing_tube t
+                WHERE s.status IS NULL AND t.campaign_id = %s AND t.barcode = s.barcode""",
+            [c],
+        )
         run(f"""SELECT 1 FROM testing_tube WHERE id IN
                 (SELECT tube_id FROM {_STAGE} WHERE status IS NULL) ORDER BY id FOR UPDATE""")
         # A concurrent batch holding these tubes may have just committed the same scans.
         run(f"""UPDATE {_STAGE} s SET status = 'replayed'
-                WHERE s.status IS NULL AND {_SAMPLE_EXISTS.format(
-                    "t.device_sample_id = s.device_sample_id")}""")
+                WHERE s.status IS NULL AND {
+            _SAMPLE_EXISTS.format("t.device_sample_id = s.device_sample_id")
+        }""")
         # The round's own sample: once per person.
-        run(f"""UPDATE {_STAGE} s SET status = 'already_sampled'
-                WHERE s.status IS NULL AND NOT s.retest AND {_SAMPLE_EXISTS.format(
-                    "t.campaign_id = %s AND t.person_id = s.person_id AND t.attempt = 0")}""",
-            [c])
+        run(
+            f"""UPDATE {_STAGE} s SET status = 'already_sampled'
+                WHERE s.status IS NULL AND NOT s.retest AND {
+                _SAMPLE_EXISTS.format(
+                    "t.campaign_id = %s AND t.person_id = s.person_id AND t.attempt = 0"
+                )
+            }""",
+            [c],
+        )
         # A retest needs an open recall; it is the person's next attempt.
-        run(f"""UPDATE {_STAGE} s SET attempt = (
+        run(
+            f"""UPDATE {_STAGE} s SET attempt = (
                     SELECT COALESCE(max(t.attempt), 0) + 1 FROM testing_sample t
                     WHERE t.campaign_id = %s AND t.person_id = s.person_id)
                 WHERE s.status IS NULL AND s.retest AND EXISTS (
                     SELECT 1 FROM testing_recallentry e WHERE e.campaign_id = %s
-                    AND e.person_id = s.person_id AND e.retest_id IS NULL)""", [c, c])
+                    AND e.person_id = s.person_id AND e.retest_id IS NULL)""",
+            [c, c],
+        )
         # In one pass over the batch joined to its (locked) tubes: a person twice in the
         # batch, a retest without a recall, a resulted tube, a capacity that differs, and the
         # room left in each tube, first come first served among the rows still standing.
@@ -284,7 +305,8 @@ def _ingest_postgresql(
                       FROM {_STAGE} s2 JOIN testing_tube t ON t.id = s2.tube_id
                       WHERE s2.status IS NULL) a) b) d
                 WHERE d.idx = s.idx AND d.verdict IS NOT NULL""")
-        run(f"""WITH ins AS (
+        run(
+            f"""WITH ins AS (
                   INSERT INTO testing_sample (campaign_id, tube_id, person_id, region_code,
                       attempt, device_sample_id, point_id, sampled_at, recorded_by_id)
                   SELECT %s, tube_id, person_id, region_code, COALESCE(attempt, 0),
@@ -304,7 +326,9 @@ def _ingest_postgresql(
                   SET tested = testing_coveragecount.tested + EXCLUDED.tested)
                 UPDATE {_STAGE} s SET status = 'accepted', sample_id = ins.id
                 FROM ins WHERE ins.device_sample_id = s.device_sample_id
-                AND s.status IS NULL""", [c, getattr(user, "pk", None), c])
+                AND s.status IS NULL""",
+            [c, getattr(user, "pk", None), c],
+        )
         # Rows that lost a race with a concurrent batch: a replay or a second sample.
         # (Asked only when there are some: the planner may hash the whole sample table.)
         run(f"SELECT EXISTS (SELECT 1 FROM {_STAGE} WHERE status IS NULL)")
@@ -318,11 +342,14 @@ def _ingest_postgresql(
             # Driven by the batch's few retests through the person index. Joined the other
             # way round, before autovacuum has counted a round's first recall entries, the
             # planner looped over the whole batch once per entry: 0.8-1.3 s a batch.
-            run(f"""WITH r AS MATERIALIZED (SELECT person_id, sample_id FROM {_STAGE}
+            run(
+                f"""WITH r AS MATERIALIZED (SELECT person_id, sample_id FROM {_STAGE}
                         WHERE status = 'accepted' AND retest)
                     UPDATE testing_recallentry e SET retest_id = r.sample_id FROM r
                     WHERE e.person_id = r.person_id AND e.campaign_id = %s
-                    AND e.retest_id IS NULL""", [c])
+                    AND e.retest_id IS NULL""",
+                [c],
+            )
         run(f"SELECT status, count(*) FROM {_STAGE} GROUP BY status")
         counts = dict(cursor.fetchall())
         report.accepted = counts.get(ACCEPTED, 0)
@@ -381,9 +408,9 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
             status[i] = REPLAYED
         elif not campaign.starts_at <= r.sampled_at <= campaign.ends_at:
             status[i] = "outside_window"
-        elif (person := by_id_number.get(r.id_number or "") or by_code.get(
-            r.registration_code or ""
-        )) is None:
+        elif (
+            person := by_id_number.get(r.id_number or "") or by_code.get(r.registration_code or "")
+        ) is None:
             status[i] = "unknown_person"
         elif r.retest and (r.capacity or 1) != 1:
             status[i] = "retest_single"
@@ -473,11 +500,20 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
             " device_sample_id, point_id, sampled_at, recorded_by_id)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                (campaign.pk, tubes[r.tube].pk, pid, region, attempt, r.device_sample_id,
-                 r.point_id, ops.adapt_datetimefield_value(r.sampled_at), user_id)
+                (
+                    campaign.pk,
+                    tubes[r.tube].pk,
+                    pid,
+                    region,
+                    attempt,
+                    r.device_sample_id,
+                    r.point_id,
+                    ops.adapt_datetimefield_value(r.sampled_at),
+                    user_id,
+                )
                 for _, r, pid, region, attempt in to_insert
             ],
-        )  # fmt: skip
+        )
         cursor.executemany(
             f"UPDATE {Tube._meta.db_table} SET sample_count = sample_count + %s WHERE id = %s",
             [(k, pk) for pk, k in counts.items()],
@@ -492,9 +528,9 @@ def _ingest_python(user: Any, campaign: Campaign, rows: list[ScanRow]) -> Ingest
     retests = [(pid, r.device_sample_id) for _, r, pid, _, attempt in to_insert if attempt]
     if retests:
         ids = dict(
-            Sample.objects.filter(
-                device_sample_id__in=[d for _, d in retests]
-            ).values_list("device_sample_id", "id")
+            Sample.objects.filter(device_sample_id__in=[d for _, d in retests]).values_list(
+                "device_sample_id", "id"
+            )
         )
         for pid, device_id in retests:
             RecallEntry.objects.filter(

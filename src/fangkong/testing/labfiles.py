@@ -19,17 +19,35 @@ from django.utils.translation import gettext as _
 from .models import TestResult
 
 MAX_ROWS = 200_000
-BARCODE_HEADERS = {"barcode", "tube", "tube barcode", "条码", "管码", "试管条码", "采样管条码",
-                   "样本条码", "条形码", "试管编号"}  # fmt: skip
+BARCODE_HEADERS = {
+    "barcode",
+    "tube",
+    "tube barcode",
+    "条码",
+    "管码",
+    "试管条码",
+    "采样管条码",
+    "样本条码",
+    "条形码",
+    "试管编号",
+}
 RESULT_HEADERS = {"result", "结果", "检测结果", "核酸结果", "检测结论"}
 RESULTS = {
-    "阴性": TestResult.NEGATIVE, "negative": TestResult.NEGATIVE, "neg": TestResult.NEGATIVE,
-    "-": TestResult.NEGATIVE, "阴": TestResult.NEGATIVE,
-    "阳性": TestResult.POSITIVE, "positive": TestResult.POSITIVE, "pos": TestResult.POSITIVE,
-    "+": TestResult.POSITIVE, "阳": TestResult.POSITIVE,
-    "无效": TestResult.INVALID, "invalid": TestResult.INVALID, "复检": TestResult.INVALID,
+    "阴性": TestResult.NEGATIVE,
+    "negative": TestResult.NEGATIVE,
+    "neg": TestResult.NEGATIVE,
+    "-": TestResult.NEGATIVE,
+    "阴": TestResult.NEGATIVE,
+    "阳性": TestResult.POSITIVE,
+    "positive": TestResult.POSITIVE,
+    "pos": TestResult.POSITIVE,
+    "+": TestResult.POSITIVE,
+    "阳": TestResult.POSITIVE,
+    "无效": TestResult.INVALID,
+    "invalid": TestResult.INVALID,
+    "复检": TestResult.INVALID,
     "无效样本": TestResult.INVALID,
-}  # fmt: skip
+}
 
 
 class LabFileError(Exception):
@@ -57,6 +75,12 @@ def read_rows(name: str, content: bytes) -> list[list[Any]]:
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
         from python_calamine import CalamineWorkbook
 
+        from fangkong.core import uploads
+
+        try:
+            uploads.check_archive(content)  # a zip bomb is refused before calamine (issue 11)
+        except uploads.UnsafeUpload as exc:
+            raise LabFileError(exc.message) from None
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(content))
             return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
@@ -97,13 +121,20 @@ def parse(name: str, content: bytes) -> LabFile:
         barcode = cells[barcode_col].upper() if barcode_col < len(cells) else ""
         result_text = cells[result_col] if result_col < len(cells) else ""
         if not barcode or len(barcode) > 32 or "\x00" in barcode:
-            out.errors.append({"row": i, "column": "barcode",
-                               "message": _("Missing or unreadable tube barcode")})
+            out.errors.append(
+                {"row": i, "column": "barcode", "message": _("Missing or unreadable tube barcode")}
+            )
             continue
         result = parse_result(result_text)
         if result is None:
-            out.errors.append({"row": i, "column": "result", "message": _(
-                "Unknown result %(r)s (write 阴性, 阳性 or 无效)") % {"r": result_text[:20]}})
+            out.errors.append(
+                {
+                    "row": i,
+                    "column": "result",
+                    "message": _("Unknown result %(r)s (write 阴性, 阳性 or 无效)")
+                    % {"r": result_text[:20]},
+                }
+            )
             continue
         out.results.append((barcode, result, i))
     return out

@@ -105,6 +105,7 @@ class Exemption(models.Model):
     def __str__(self) -> str:
         return f"{self.person_id} {self.reason}"
 
+
 class TestSchedule(models.Model):
     """Tests a person is due on given days for a reason outside any round (检测计划).
 
@@ -135,6 +136,7 @@ class TestSchedule(models.Model):
     def __str__(self) -> str:
         return self.origin
 
+
 class DueTest(models.Model):
     """One day on which a scheduled person should give a sample (应检日)."""
 
@@ -153,6 +155,7 @@ class DueTest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.due_on}"
+
 
 class SamplingPoint(models.Model):
     """A sampling point (采样点): where it is, whom it serves, when it is open, how many lanes.
@@ -264,13 +267,21 @@ class Sample(models.Model):
     attempt = models.PositiveSmallIntegerField(default=0)
     device_sample_id = models.CharField(max_length=64, unique=True)
     point = models.ForeignKey(
-        SamplingPoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        SamplingPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,
     )
     sampled_at = models.DateTimeField(_("Sampled at"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", db_index=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -287,6 +298,7 @@ class Sample(models.Model):
 
     def __str__(self) -> str:
         return self.device_sample_id
+
 
 class CoverageCount(models.Model):
     """Running tallies of a round per region code (a grid or village): persons sampled and
@@ -371,6 +383,7 @@ class UnmatchedResult(models.Model):
     def __str__(self) -> str:
         return f"{self.barcode} {self.result}"
 
+
 class Recall(models.Model):
     """A recall (召回) of everyone in a positive or invalid tube for a single-tube retest."""
 
@@ -385,6 +398,7 @@ class Recall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tube_id} {self.reason}"
+
 
 class RecallEntry(models.Model):
     """One recalled person; ``retest`` is set when their single-tube retest is sampled."""
@@ -407,6 +421,7 @@ class RecallEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recall_id} {self.person_id}"
+
 
 class RecallTask(models.Model):
     """A grid worker's task (召回任务): bring the recalled persons of one grid to a retest."""
@@ -437,6 +452,7 @@ class RecallTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.status}"
+
 
 class SuspectedCase(models.Model):
     """A suspected case (疑似病例) from a positive single tube: the handoff to tracing.
@@ -470,6 +486,7 @@ class SuspectedCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.tube_id}"
+
 
 class RegistrationCode(models.Model):
     """A code a person generated on their own phone (自助登记码) to be scanned instead of

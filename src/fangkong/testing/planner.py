@@ -25,8 +25,31 @@ from dataclasses import dataclass, field
 UNIFORM: tuple[float, ...] = (1.0,) * 24
 # People who work come before and after work: weights per clock hour 0–23.
 PEAKS: tuple[float, ...] = (
-    0, 0, 0, 0, 0, 0, 1, 3, 3, 2, 1.5, 1, 1, 1, 1, 1, 1.5, 2.5, 3, 2, 1, 0.5, 0, 0,
-)  # fmt: skip
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    3,
+    3,
+    2,
+    1.5,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1.5,
+    2.5,
+    3,
+    2,
+    1,
+    0.5,
+    0,
+    0,
+)
 PROFILES = {"uniform": UNIFORM, "peaks": PEAKS}
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from fangkong.core import jurisdiction
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -36,9 +36,9 @@ from fangkong.core.selectors import ancestor_codes
 from fangkong.people.models import Person
 
 from . import planner
-from .ingest import _range_sql
 from .models import (
     Campaign,
+    CampaignStatus,
     DueTest,
     Exemption,
     RecallEntry,
@@ -77,6 +77,23 @@ def campaigns(user: Any) -> QuerySet[Campaign]:
     if not jurisdiction.user_codes(user):
         return Campaign.objects.none()
     return Campaign.objects.filter(_overlap_q(user))
+
+
+def current_campaign(user: Any, *, now: dt.datetime | None = None) -> Campaign | None:
+    """The round a sampler works on now: a running round whose window holds ``now``, else
+    the running or planned round that opens next, else None."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    mine = campaigns(user).exclude(status=CampaignStatus.CLOSED)
+    under_way = (
+        mine.filter(status=CampaignStatus.RUNNING, starts_at__lte=now, ends_at__gte=now)
+        .order_by("-starts_at")
+        .first()
+    )
+    if under_way is not None:
+        return under_way
+    return mine.filter(ends_at__gte=now).order_by("starts_at").first()
 
 
 def get_campaign(user: Any, campaign_id: int) -> Campaign:
@@ -169,10 +186,15 @@ class CoverageRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "key": self.key, "name": self.name, "should_test": self.should_test,
-            "tested": self.tested, "results_back": self.resulted, "untested": self.untested,
-            "exempt": self.exempt, "target": self.target,
-        }  # fmt: skip
+            "key": self.key,
+            "name": self.name,
+            "should_test": self.should_test,
+            "tested": self.tested,
+            "results_back": self.resulted,
+            "untested": self.untested,
+            "exempt": self.exempt,
+            "target": self.target,
+        }
 
 
 @dataclass
@@ -213,9 +235,9 @@ def coverage(
         group, level = f"substr(p.region_code, 1, {int(child)})", "region"
     where, params = [], []
     for sql, args in (
-        _range_sql("p.region_code", tuple(codes)),
-        _range_sql("p.region_code", tuple(campaign.region_codes)),
-        _range_sql("p.region_code", (region_code,)),
+        jurisdiction.range_sql("p.region_code", tuple(codes)),
+        jurisdiction.range_sql("p.region_code", tuple(campaign.region_codes)),
+        jurisdiction.range_sql("p.region_code", (region_code,)),
     ):
         where.append(sql)
         params += args
@@ -236,8 +258,9 @@ def coverage(
         GROUP BY {group}
     """
     if level == "region" and not campaign.categories:
-        raw = _coverage_by_parts(campaign, int(child), (codes, campaign.region_codes,
-                                                        (region_code,)))  # fmt: skip
+        raw = _coverage_by_parts(
+            campaign, int(child), (codes, campaign.region_codes, (region_code,))
+        )
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql, [campaign.pk, campaign.pk, *params])
@@ -250,7 +273,9 @@ def coverage(
         names = dict(
             Region.objects.filter(
                 jurisdiction.prefix_q("code", [region_code]), level=LEVEL_BY_LENGTH[int(child)]
-            ).order_by().values_list("code", "name")
+            )
+            .order_by()
+            .values_list("code", "name")
         )
     else:
         from fangkong.people.models import Household
@@ -260,19 +285,19 @@ def coverage(
         )
         names = {str(k): v for k, v in names.items()}
     rows = [
-        CoverageRow(key, names.get(key, key), int(target), int(ex or 0), int(te or 0),
-                    int(rs or 0))
+        CoverageRow(key, names.get(key, key), int(target), int(ex or 0), int(te or 0), int(rs or 0))
         for key, (_k, target, ex, te, rs) in zip(keys, raw, strict=True)
-    ]  # fmt: skip
+    ]
     rows.sort(key=lambda r: r.key)
     total = CoverageRow(
         region_code,
         Region.objects.filter(code=region_code).values_list("name", flat=True).first() or "",
-        sum(r.target for r in rows), sum(r.exempt for r in rows),
-        sum(r.tested for r in rows), sum(r.resulted for r in rows),
-    )  # fmt: skip
-    return Coverage(campaign=campaign, region_code=region_code, level=level, total=total,
-                    rows=rows)  # fmt: skip
+        sum(r.target for r in rows),
+        sum(r.exempt for r in rows),
+        sum(r.tested for r in rows),
+        sum(r.resulted for r in rows),
+    )
+    return Coverage(campaign=campaign, region_code=region_code, level=level, total=total, rows=rows)
 
 
 def _coverage_by_parts(
@@ -296,10 +321,11 @@ def _coverage_by_parts(
     watch; and a person who moves takes their round tallies along, so tested stays counted
     where the person now lives, as the brute-force definition says.
     """
+
     def ranges(column: str) -> tuple[str, list[str]]:
         parts, params = [], []
         for codes in bounds:
-            sql, args = _range_sql(column, tuple(codes))
+            sql, args = jurisdiction.range_sql(column, tuple(codes))
             parts.append(sql)
             params += args
         return " AND ".join(parts), params
@@ -307,15 +333,30 @@ def _coverage_by_parts(
     counts: dict[str, list[int]] = {}
     # Grouped by the stored code and rolled up here: a county has a few thousand codes.
     queries = [
-        ("SELECT r.region_code, SUM(r.persons) FROM testing_registrycount r WHERE {w}"
-         " GROUP BY 1", "r.region_code", [], 0),
-        ("SELECT c.region_code, SUM(c.tested), SUM(c.resulted) FROM testing_coveragecount c"
-         " WHERE c.campaign_id = %s AND {w} GROUP BY 1", "c.region_code", [campaign.pk], 2),
-        ("SELECT e.region_code, COUNT(*) FROM testing_exemption e"
-         " WHERE e.campaign_id = %s AND {w} AND NOT EXISTS (SELECT 1 FROM testing_sample s"
-         " WHERE s.campaign_id = e.campaign_id AND s.person_id = e.person_id"
-         " AND s.attempt = 0) GROUP BY 1", "e.region_code", [campaign.pk], 1),
-    ]  # fmt: skip
+        (
+            "SELECT r.region_code, SUM(r.persons) FROM testing_registrycount r WHERE {w}"
+            " GROUP BY 1",
+            "r.region_code",
+            [],
+            0,
+        ),
+        (
+            "SELECT c.region_code, SUM(c.tested), SUM(c.resulted) FROM testing_coveragecount c"
+            " WHERE c.campaign_id = %s AND {w} GROUP BY 1",
+            "c.region_code",
+            [campaign.pk],
+            2,
+        ),
+        (
+            "SELECT e.region_code, COUNT(*) FROM testing_exemption e"
+            " WHERE e.campaign_id = %s AND {w} AND NOT EXISTS (SELECT 1 FROM testing_sample s"
+            " WHERE s.campaign_id = e.campaign_id AND s.person_id = e.person_id"
+            " AND s.attempt = 0) GROUP BY 1",
+            "e.region_code",
+            [campaign.pk],
+            1,
+        ),
+    ]
     with connection.cursor() as cursor:
         for template, column, first, position in queries:
             where, params = ranges(column)
@@ -332,14 +373,16 @@ def _coverage_by_parts(
 def untested(user: Any, campaign: Campaign, region_code: str = "") -> QuerySet[Person]:
     """Target persons not sampled in the round and not exempted, by grid and household."""
     _require(user, Action.TESTING_LISTS)
-    sampled = Sample.objects.filter(campaign=campaign, attempt=0).values("person_id")
-    exempted = Exemption.objects.filter(campaign=campaign).values("person_id")
+    # NOT EXISTS (an anti-join) rather than NOT IN, and the order of the person_region
+    # index (grid, then id), so a page is an index walk that stops after the page instead
+    # of a sort of the whole county's untested persons.
+    sampled = Sample.objects.filter(campaign=campaign, attempt=0, person_id=OuterRef("pk"))
+    exempted = Exemption.objects.filter(campaign=campaign, person_id=OuterRef("pk"))
     return (
         target_persons(user, campaign, region_code)
-        .exclude(pk__in=sampled)
-        .exclude(pk__in=exempted)
+        .filter(~Exists(sampled), ~Exists(exempted))
         .select_related("household")
-        .order_by("region_code", "household_id", "name", "pk")
+        .order_by("region_code", "pk")
     )
 
 
@@ -458,8 +501,9 @@ def plan_point(
     from django.utils import timezone
 
     now = timezone.localtime()
-    start = max(timezone.localtime(campaign.starts_at), now.replace(minute=0, second=0,
-                                                                    microsecond=0))
+    start = max(
+        timezone.localtime(campaign.starts_at), now.replace(minute=0, second=0, microsecond=0)
+    )
     end = timezone.localtime(campaign.ends_at)
     result = planner.plan(
         population=population,
@@ -471,6 +515,12 @@ def plan_point(
         closes_at=point.closes_at,
         profile=planner.PROFILES.get(profile, planner.UNIFORM),
     )
-    return PointPlan(point=point, campaign=campaign, should_test=cov.total.should_test,
-                     tested=cov.total.tested, sharing_points=sharing,
-                     measured_throughput=measured, plan=result)  # fmt: skip
+    return PointPlan(
+        point=point,
+        campaign=campaign,
+        should_test=cov.total.should_test,
+        tested=cov.total.tested,
+        sharing_points=sharing,
+        measured_throughput=measured,
+        plan=result,
+    )

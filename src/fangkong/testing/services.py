@@ -131,9 +131,12 @@ def create_campaign(
         created_by=user,
     )
     audit.record(
-        user=user, kind=AuditEvent.Kind.CREATE, object_type="testing.campaign",
-        object_id=campaign.pk, detail=campaign.name,
-    )  # fmt: skip
+        user=user,
+        kind=AuditEvent.Kind.CREATE,
+        object_type="testing.campaign",
+        object_id=campaign.pk,
+        detail=campaign.name,
+    )
     return campaign
 
 
@@ -176,10 +179,12 @@ def exempt_person(
         campaign=campaign,
         person=person,
         defaults={
-            "region_code": person.region_code, "reason": reason, "note": note.strip(),
+            "region_code": person.region_code,
+            "reason": reason,
+            "note": note.strip(),
             "created_by": user,
         },
-    )  # fmt: skip
+    )
     return exemption
 
 
@@ -210,9 +215,11 @@ def schedule_tests(
         if origin_ref:
             TestSchedule.objects.filter(person=person, origin_ref=origin_ref).delete()
         schedule = TestSchedule.objects.create(
-            person=person, region_code=person.region_code, origin=origin[:200],
+            person=person,
+            region_code=person.region_code,
+            origin=origin[:200],
             origin_ref=origin_ref[:100],
-        )  # fmt: skip
+        )
         DueTest.objects.bulk_create(
             DueTest(schedule=schedule, person=person, region_code=person.region_code, due_on=d)
             for d in days
@@ -266,26 +273,36 @@ def create_point(
         )
     staff = (
         list(selectors.eligible_staff(region.code).filter(pk__in=staff_ids))
-        if region is not None else []
-    )  # fmt: skip
+        if region is not None
+        else []
+    )
     if len(staff) != len(set(staff_ids)):
         errors.append(FieldError("staff_ids", _staff_rule()))
     if errors:
         raise ValidationFailed(errors)
     point = SamplingPoint.objects.create(
-        name=name.strip(), location=location.strip(), region=region, region_code=region.code,
-        opens_at=opens_at, closes_at=closes_at, lanes=lanes,
+        name=name.strip(),
+        location=location.strip(),
+        region=region,
+        region_code=region.code,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        lanes=lanes,
         throughput_per_lane_hour=throughput_per_lane_hour,
-    )  # fmt: skip
+    )
     point.staff.set(staff)
     return point
 
 
 def update_point(
-    *, user: Any, point_id: int, lanes: int | None = None,
-    opens_at: dt.time | None = None, closes_at: dt.time | None = None,
+    *,
+    user: Any,
+    point_id: int,
+    lanes: int | None = None,
+    opens_at: dt.time | None = None,
+    closes_at: dt.time | None = None,
     throughput_per_lane_hour: int | None = None,
-) -> SamplingPoint:  # fmt: skip
+) -> SamplingPoint:
     """Add lanes or change hours after the planner said the round would not finish."""
     require(user, Action.TESTING_PLAN)
     point = selectors.get_point(user, point_id)
@@ -319,9 +336,14 @@ MAX_STAFF = 100
 
 @transaction.atomic
 def set_point_staff(
-    *, user: Any, point_id: int, staff_ids: Sequence[int], expected_version: int,
-    channel: str = "web", request: Any = None,
-) -> SamplingPoint:  # fmt: skip
+    *,
+    user: Any,
+    point_id: int,
+    staff_ids: Sequence[int],
+    expected_version: int,
+    channel: str = "web",
+    request: Any = None,
+) -> SamplingPoint:
     """Replace the sampling staff (采样人员) of a point, guarded by the version the planner read.
 
     Only a planner whose jurisdiction covers the point's region staffs it (a village cadre
@@ -358,10 +380,15 @@ def set_point_staff(
     added = sorted(u.username for u in staff if u.pk not in before)
     removed = sorted(name for pk, name in before.items() if pk not in wanted)
     audit.record(
-        user=user, kind=AuditEvent.Kind.UPDATE, object_type="testing.point",
-        object_id=point.pk, fields=["staff"], channel=channel, request=request,
+        user=user,
+        kind=AuditEvent.Kind.UPDATE,
+        object_type="testing.point",
+        object_id=point.pk,
+        fields=["staff"],
+        channel=channel,
+        request=request,
         detail=f"+{','.join(added) or '-'} -{','.join(removed) or '-'}",
-    )  # fmt: skip
+    )
     return point
 
 
@@ -385,7 +412,8 @@ def open_tubes(*, user: Any, campaign_id: int, tubes: Sequence[dict[str, Any]]) 
     campaign = selectors.get_campaign(user, campaign_id)
     report = TubeReport()
     points = set(
-        selectors.points(user).filter(pk__in={t.get("point_id") for t in tubes} - {None})
+        selectors.points(user)
+        .filter(pk__in={t.get("point_id") for t in tubes} - {None})
         .values_list("pk", flat=True)
     )
     with transaction.atomic():
@@ -393,25 +421,43 @@ def open_tubes(*, user: Any, campaign_id: int, tubes: Sequence[dict[str, Any]]) 
             barcode, capacity = item["barcode"], item["capacity"]
             point_id, opened_at = item.get("point_id"), item.get("opened_at") or timezone.now()
             if point_id is not None and point_id not in points:
-                report.rejected.append({"index": index, "barcode": barcode,
-                                        "message": _("Unknown sampling point")})
+                report.rejected.append(
+                    {"index": index, "barcode": barcode, "message": _("Unknown sampling point")}
+                )
                 continue
             Tube.objects.bulk_create(
-                [Tube(campaign=campaign, barcode=barcode, capacity=capacity, point_id=point_id,
-                      opened_at=opened_at)],
+                [
+                    Tube(
+                        campaign=campaign,
+                        barcode=barcode,
+                        capacity=capacity,
+                        point_id=point_id,
+                        opened_at=opened_at,
+                    )
+                ],
                 ignore_conflicts=True,
-            )  # fmt: skip
+            )
             tube = Tube.objects.select_for_update().get(campaign=campaign, barcode=barcode)
             if tube.opened_at == opened_at and tube.capacity == capacity:
                 report.opened += 1
                 continue
             if tube.opened_at is not None and tube.capacity != capacity:
-                report.rejected.append({"index": index, "barcode": barcode, "message": _(
-                    "The tube was opened with a different capacity")})
+                report.rejected.append(
+                    {
+                        "index": index,
+                        "barcode": barcode,
+                        "message": _("The tube was opened with a different capacity"),
+                    }
+                )
                 continue
             if tube.sample_count > capacity:
-                report.rejected.append({"index": index, "barcode": barcode, "message": _(
-                    "The tube already holds more samples than this capacity")})
+                report.rejected.append(
+                    {
+                        "index": index,
+                        "barcode": barcode,
+                        "message": _("The tube already holds more samples than this capacity"),
+                    }
+                )
                 continue
             tube.capacity = capacity
             tube.point_id = point_id or tube.point_id
@@ -446,9 +492,15 @@ def person_key(text: str) -> dict[str, str]:
 
 
 def record_scan(
-    *, user: Any, campaign_id: int, person: str, tube: str, capacity: int,
-    point_id: int | None = None, retest: bool = False,
-) -> ScanOutcome:  # fmt: skip
+    *,
+    user: Any,
+    campaign_id: int,
+    person: str,
+    tube: str,
+    capacity: int,
+    point_id: int | None = None,
+    retest: bool = False,
+) -> ScanOutcome:
     """The phone page's one scan: the same rules as a device batch, one row long."""
     require(user, Action.TESTING_SAMPLE)
     campaign = selectors.get_campaign(user, campaign_id)
@@ -460,9 +512,14 @@ def record_scan(
     if not person.strip():
         raise ValidationFailed([FieldError("person", _("Scan the ID card or registration code"))])
     row = ScanRow(
-        device_sample_id=new_device_sample_id(), tube=tube, sampled_at=timezone.now(),
-        capacity=capacity, point_id=point_id, retest=retest, **person_key(person),
-    )  # fmt: skip
+        device_sample_id=new_device_sample_id(),
+        tube=tube,
+        sampled_at=timezone.now(),
+        capacity=capacity,
+        point_id=point_id,
+        retest=retest,
+        **person_key(person),
+    )
     report = bulk_ingest_samples(user=user, campaign=campaign, rows=[row], with_ids=True)
     if report.rejected:
         problem = report.rejected[0]
@@ -518,10 +575,15 @@ class ResultReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "applied": self.applied, "unchanged": self.unchanged, "conflicts": self.conflicts,
-            "unknown": self.unknown, "errors": self.errors, "recalls": self.recalls,
-            "recalled_persons": self.recalled_persons, "suspected_cases": self.suspected_cases,
-        }  # fmt: skip
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "unknown": self.unknown,
+            "errors": self.errors,
+            "recalls": self.recalls,
+            "recalled_persons": self.recalled_persons,
+            "suspected_cases": self.suspected_cases,
+        }
 
 
 def record_results(
@@ -572,8 +634,15 @@ def record_results(
             tube = tubes.get(barcode)
             if tube is None:
                 report.unknown.append({"barcode": barcode, "result": result, "row": row})
-                unknown.append(UnmatchedResult(campaign=campaign, barcode=barcode,
-                                               result=result, source=source[:200], row=row))
+                unknown.append(
+                    UnmatchedResult(
+                        campaign=campaign,
+                        barcode=barcode,
+                        result=result,
+                        source=source[:200],
+                        row=row,
+                    )
+                )
             elif tube.result is None:
                 tube.result, tube.resulted_at, tube.result_source = result, now, source[:200]
                 resulted.append(tube)
@@ -581,18 +650,25 @@ def record_results(
             elif tube.result == result:
                 report.unchanged += 1
             else:
-                report.conflicts.append({
-                    "barcode": barcode, "row": row, "result": result, "stored": tube.result,
-                    "message": _("The tube already has a different result; ask the lab"),
-                })  # fmt: skip
+                report.conflicts.append(
+                    {
+                        "barcode": barcode,
+                        "row": row,
+                        "result": result,
+                        "stored": tube.result,
+                        "message": _("The tube already has a different result; ask the lab"),
+                    }
+                )
         _store_results(resulted, now, source[:200])
         UnmatchedResult.objects.bulk_create(unknown)
         _consequences(campaign, resulted, report, by_user=user)
         audit.record(
-            user=user, kind=AuditEvent.Kind.IMPORT, object_type="testing.results",
+            user=user,
+            kind=AuditEvent.Kind.IMPORT,
+            object_type="testing.results",
             object_id=campaign.pk,
             detail=f"{source[:120]}: {report.applied} applied, {len(report.unknown)} unknown",
-        )  # fmt: skip
+        )
     return report
 
 
@@ -657,15 +733,25 @@ def _tally_results(campaign: Campaign, tube_ids: list[int]) -> None:
         if connection.vendor == "postgresql":
             # Tube by tube through the tube index (LATERAL … OFFSET 0 cannot become a join
             # that the planner would answer by hashing the sample table).
-            cursor.execute(insert.format(samples=_SAMPLES_OF_TUBES.format(
-                columns="region_code", where="attempt = 0")), [campaign.pk, tube_ids])
+            cursor.execute(
+                insert.format(
+                    samples=_SAMPLES_OF_TUBES.format(columns="region_code", where="attempt = 0")
+                ),
+                [campaign.pk, tube_ids],
+            )
             return
         for start in range(0, len(tube_ids), 900):
             chunk = tube_ids[start : start + 900]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(insert.format(samples=(
-                f"SELECT region_code FROM testing_sample WHERE tube_id IN ({marks})"
-                " AND attempt = 0")), [campaign.pk, *chunk])  # fmt: skip
+            cursor.execute(
+                insert.format(
+                    samples=(
+                        f"SELECT region_code FROM testing_sample WHERE tube_id IN ({marks})"
+                        " AND attempt = 0"
+                    )
+                ),
+                [campaign.pk, *chunk],
+            )
 
 
 # PostgreSQL: the samples of the tubes in an array parameter, each tube probed by index.
@@ -682,9 +768,10 @@ def _announce_results(tubes: list[Tube]) -> None:
     if not signals.test_results_known.has_listeners():
         return
     conclusive = [
-        t.pk for t in tubes
+        t.pk
+        for t in tubes
         if t.result == TestResult.NEGATIVE or (t.result == TestResult.POSITIVE and not t.pooled)
-    ]  # fmt: skip
+    ]
     if not conclusive:
         return
     rows = (
@@ -710,9 +797,10 @@ def _consequences(
 ) -> None:
     _tally_results(campaign, [t.pk for t in tubes])
     recall_tubes = [
-        t for t in tubes
+        t
+        for t in tubes
         if t.result == TestResult.INVALID or (t.result == TestResult.POSITIVE and t.pooled)
-    ]  # fmt: skip
+    ]
     positive_singles = [t for t in tubes if t.result == TestResult.POSITIVE and not t.pooled]
     if recall_tubes:
         recalls = Recall.objects.bulk_create(
@@ -727,10 +815,15 @@ def _consequences(
             "pk", "person_id", "region_code", "tube_id"
         )
         cases = SuspectedCase.objects.bulk_create(
-            SuspectedCase(campaign=campaign, person_id=s.person_id, region_code=s.region_code,
-                          tube_id=s.tube_id, sample=s)
+            SuspectedCase(
+                campaign=campaign,
+                person_id=s.person_id,
+                region_code=s.region_code,
+                tube_id=s.tube_id,
+                sample=s,
+            )
             for s in samples
-        )  # fmt: skip
+        )
         report.suspected_cases = len(cases)
         _announce_suspected_cases(campaign, [t.pk for t in positive_singles], by_user)
 
@@ -746,17 +839,23 @@ def _announce_suspected_cases(campaign: Campaign, tube_ids: list[int], by_user: 
         return
     cases = list(
         SuspectedCase.objects.filter(tube_id__in=tube_ids, status=SuspectedCase.Status.NEW)
-        .select_related("tube", "sample").order_by("pk")
-    )  # fmt: skip
+        .select_related("tube", "sample")
+        .order_by("pk")
+    )
     found = [
         signals.SuspectedCaseFound(
-            ref=f"testing.suspected_case:{c.pk}", suspected_case_id=c.pk, person_id=c.person_id,
-            region_code=c.region_code, campaign_id=campaign.pk, campaign_name=campaign.name,
-            tube_barcode=c.tube.barcode, sampled_at=c.sample.sampled_at,
+            ref=f"testing.suspected_case:{c.pk}",
+            suspected_case_id=c.pk,
+            person_id=c.person_id,
+            region_code=c.region_code,
+            campaign_id=campaign.pk,
+            campaign_name=campaign.name,
+            tube_barcode=c.tube.barcode,
+            sampled_at=c.sample.sampled_at,
             resulted_at=c.tube.resulted_at or timezone.now(),
         )
         for c in cases
-    ]  # fmt: skip
+    ]
     if not found:
         return
     try:
@@ -779,18 +878,28 @@ def _recall_entries(campaign: Campaign, tube_ids: list[int]) -> int:
                 FROM testing_recall r {join}"""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(insert.format(join="""CROSS JOIN LATERAL (
+            cursor.execute(
+                insert.format(
+                    join="""CROSS JOIN LATERAL (
                 SELECT campaign_id, person_id, region_code FROM testing_sample
-                WHERE tube_id = r.tube_id OFFSET 0) s WHERE r.tube_id = ANY(%s::bigint[])"""),
-                [tube_ids])  # fmt: skip
+                WHERE tube_id = r.tube_id OFFSET 0) s WHERE r.tube_id = ANY(%s::bigint[])"""
+                ),
+                [tube_ids],
+            )
             return cursor.rowcount
         total = 0
         for start in range(0, len(tube_ids), 900):
             chunk = tube_ids[start : start + 900]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(insert.format(join=(
-                "JOIN testing_sample s ON s.tube_id = r.tube_id"
-                f" WHERE r.tube_id IN ({marks})")), chunk)  # fmt: skip
+            cursor.execute(
+                insert.format(
+                    join=(
+                        "JOIN testing_sample s ON s.tube_id = r.tube_id"
+                        f" WHERE r.tube_id IN ({marks})"
+                    )
+                ),
+                chunk,
+            )
             total += cursor.rowcount
     return total
 
@@ -819,15 +928,22 @@ def _recall_tasks(campaign: Campaign, recall_ids: list[int]) -> None:
     }
     new, changed = [], []
     for grid, count in by_grid.items():
-        assignees = sorted({
-            pk for n in (2, 4, 6, 9, 12, 15) if n <= len(grid)
-            for pk in workers_by_code.get(grid[:n], ())
-        })  # fmt: skip
+        assignees = sorted(
+            {
+                pk
+                for n in (2, 4, 6, 9, 12, 15)
+                if n <= len(grid)
+                for pk in workers_by_code.get(grid[:n], ())
+            }
+        )
         for assignee in assignees or [None]:
             task = existing.get((grid, assignee))
             if task is None:
-                new.append(RecallTask(campaign=campaign, region_code=grid, assignee_id=assignee,
-                                      persons=count))
+                new.append(
+                    RecallTask(
+                        campaign=campaign, region_code=grid, assignee_id=assignee, persons=count
+                    )
+                )
             else:
                 task.persons += count
                 changed.append(task)
@@ -854,8 +970,9 @@ def hand_over_case(*, suspected_case_id: int, ref: str, url: str = "") -> bool:
     marked = SuspectedCase.objects.filter(
         pk=suspected_case_id, status=SuspectedCase.Status.NEW
     ).update(
-        status=SuspectedCase.Status.HANDED_OVER, handed_over_at=timezone.now(),
-        handed_over_ref=ref[:100], handed_over_url=url[:200],
-    )  # fmt: skip
+        status=SuspectedCase.Status.HANDED_OVER,
+        handed_over_at=timezone.now(),
+        handed_over_ref=ref[:100],
+        handed_over_url=url[:200],
+    )
     return marked > 0
-

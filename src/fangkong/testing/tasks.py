@@ -10,45 +10,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.utils import timezone
-from django_tasks import task
-
-from fangkong.core.models import TaskRecord, User
+from fangkong.core import tasks
 
 from . import labfiles, services
 
 BACKGROUND_BYTES = 2 * 1024 * 1024
+TASK_KIND = "testing.results"
 
 
-@task()
-def import_results_file(*, record_id: int, campaign_id: int, user_id: int, path: str) -> dict:
-    """Parse and apply one saved lab file; the report is kept on the task record."""
-    record = TaskRecord.objects.get(pk=record_id)
-    record.status, record.started_at = TaskRecord.Status.RUNNING, timezone.now()
-    record.save(update_fields=["status", "started_at"])
+@tasks.background(TASK_KIND, failure="结果导入失败，已全部撤销")
+def import_results_file(run: tasks.Run, *, campaign_id: int, path: str) -> tasks.Done:
+    """Parse and apply one saved lab file as the user who uploaded it (task kit: record,
+    Chinese failure, retry). The file is removed once the import has succeeded or the file
+    was refused; after an unexpected failure it stays for the retry."""
     file = Path(path)
+    if not file.exists():
+        raise tasks.TaskFailed("上传的文件已不存在，请重新上传")
     try:
         parsed = labfiles.parse(file.name, file.read_bytes())
-        record.total = len(parsed.results)
-        record.save(update_fields=["total"])
+        run.progress(0, len(parsed.results))
         report = services.record_results(
-            user=User.objects.get(pk=user_id), campaign_id=campaign_id,
-            results=parsed.results, source=file.name[:200], errors=parsed.errors,
-        )  # fmt: skip
+            user=run.user,
+            campaign_id=campaign_id,
+            results=parsed.results,
+            source=file.name[:200],
+            errors=parsed.errors,
+        )
     except (labfiles.LabFileError, services.ValidationFailed) as exc:
-        record.status, record.message = TaskRecord.Status.FAILED, str(exc)[:500]
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "message", "finished_at"])
-        return {"error": str(exc)}
-    finally:
         file.unlink(missing_ok=True)
-    record.status, record.done, record.finished_at = (
-        TaskRecord.Status.SUCCEEDED, record.total, timezone.now()
-    )
-    record.result = report.as_dict()
-    record.message = (
+        raise tasks.TaskFailed(str(exc)) from None
+    file.unlink(missing_ok=True)
+    return tasks.Done(
         f"已录入 {report.applied} 管，未知试管 {len(report.unknown)} 个，"
-        f"召回 {report.recalled_persons} 人，疑似病例 {report.suspected_cases} 例"
+        f"召回 {report.recalled_persons} 人，疑似病例 {report.suspected_cases} 例",
+        result=report.as_dict(),
+        total=len(parsed.results),
     )
-    record.save(update_fields=["status", "done", "finished_at", "result", "message"])
-    return report.as_dict()

@@ -8,6 +8,7 @@ app_name = "testing"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("scan/", views.scan, name="scan"),
     path("rounds/<int:campaign_id>/", views.campaign_detail, name="campaign"),
     path("rounds/<int:campaign_id>/status/", views.campaign_status, name="campaign_status"),
     path("rounds/<int:campaign_id>/untested/", views.untested, name="untested"),

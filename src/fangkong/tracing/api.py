@@ -16,6 +16,7 @@ from ninja import Path as PathParam
 from ninja.files import UploadedFile
 from pydantic import StringConstraints
 
+from fangkong.core import replica
 from fangkong.core.errors import FieldError, PermissionDenied, ValidationFailed
 from fangkong.core.roles import Action, can
 from fangkong.core.schemas import (
@@ -102,7 +103,7 @@ class CaseIn(Schema):
     investigation_summary: LongText = ""
 
 
-class StatusIn(Schema):
+class CaseStatusIn(Schema):
     status: CaseStatus
     version: Version
     confirmation_date: StrictDate | None = None
@@ -258,7 +259,7 @@ class AcceptIn(Schema):
     person_id: ObjectId
 
 
-class ResultIn(Schema):
+class NoticeResultIn(Schema):
     result: Annotated[str, NoNul, StringConstraints(min_length=1, max_length=300)]
 
 
@@ -381,7 +382,7 @@ def get_case(request, case_id: PathId):
     response={200: CaseOut, **WRITE_ERRORS},
     summary="确诊、排除等：改变病例状态并重新判定密接/次密接",
 )
-def change_status(request, case_id: PathId, payload: StatusIn):
+def change_status(request, case_id: PathId, payload: CaseStatusIn):
     _require(request, Action.TRACING_INVESTIGATE)
     case = services.change_case_status(
         user=request.auth,
@@ -579,7 +580,7 @@ def accept_notice(request, notice_id: PathId, payload: AcceptIn):
 @router.post(
     "/notices/{notice_id}/result", response={200: NoticeOut, **ERRORS}, summary="反馈协查结果"
 )
-def notice_result(request, notice_id: PathId, payload: ResultIn):
+def notice_result(request, notice_id: PathId, payload: NoticeResultIn):
     _require(request, Action.TRACING_NOTICES)
     notice = services.record_notice_result(
         user=request.auth, notice_id=notice_id, result=payload.result
@@ -603,7 +604,8 @@ def chains(request, q: Query[ChainQuery]):
 @router.get("/chains.xlsx", response={200: None, **ERRORS}, summary="传播链导出为Excel表")
 def chains_xlsx(request, q: Query[ChainQuery]):
     _require(request, Action.TRACING_EXPORT)
-    content = exports.chain_workbook(request.auth, _filters(q), channel=_channel(request))
+    with replica.reading():
+        content = exports.chain_workbook(request.auth, _filters(q), channel=_channel(request))
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -24,6 +24,8 @@ from .models import (
     EventKind,
     ExposureType,
     FoundVia,
+    TaskStatus,
+    TracingTask,
 )
 
 
@@ -43,14 +45,22 @@ def _households(village_code: str, count: int) -> list[list[Person]]:
     return [m for m in members.values() if len(m) >= 2][:count]
 
 
-def seed(*, investigator: Any, village_code: str) -> int:
-    """Record the scenario once; returns the number of contacts classified."""
+def seed(
+    *,
+    investigator: Any,
+    village_code: str,
+    now: dt.datetime | None = None,
+    cadre: Any = None,
+) -> int:
+    """Record the scenario once, relative to ``now``; returns the number of contacts
+    classified. With ``cadre`` (a user who may order isolation), the contacts are handed to
+    isolation as the policy requires: from their last exposure, with their tests."""
     if Case.objects.exists():
         return 0
     families = _households(village_code, 6)
     if len(families) < 6:
         return 0
-    today = timezone.localdate()
+    today = timezone.localdate(now or timezone.now())
     index_family, *guest_families = families
     index = index_family[0]
     case = services.record_case(
@@ -69,10 +79,13 @@ def seed(*, investigator: Any, village_code: str) -> int:
     )
     for member in index_family[1:]:
         services.record_contact(
-            user=investigator, case_id=case.pk, exposure_type=ExposureType.HOUSEHOLD,
-            contact_person_id=member.pk, last_exposure_date=today - dt.timedelta(days=2),
+            user=investigator,
+            case_id=case.pk,
+            exposure_type=ExposureType.HOUSEHOLD,
+            contact_person_id=member.pk,
+            last_exposure_date=today - dt.timedelta(days=2),
             channel="demo",
-        )  # fmt: skip
+        )
     dinner_day = today - dt.timedelta(days=5)
     starts = timezone.make_aware(dt.datetime.combine(dinner_day, dt.time(18, 0)))
     guests = [family[0] for family in guest_families]
@@ -99,8 +112,36 @@ def seed(*, investigator: Any, village_code: str) -> int:
     for family in guest_families[:3]:
         for member in family[1:]:
             services.record_contact(
-                user=investigator, case_id=case.pk, exposure_type=ExposureType.HOUSEHOLD,
-                from_person_id=family[0].pk, contact_person_id=member.pk,
-                last_exposure_date=today - dt.timedelta(days=1), channel="demo",
-            )  # fmt: skip
+                user=investigator,
+                case_id=case.pk,
+                exposure_type=ExposureType.HOUSEHOLD,
+                from_person_id=family[0].pk,
+                contact_person_id=member.pk,
+                last_exposure_date=today - dt.timedelta(days=1),
+                channel="demo",
+            )
+    if cadre is not None:
+        services.order_required_isolation(user=cadre, channel="demo")
+    # The household was reached the evening it was found; the dinner guests' families wait.
+    for task in TracingTask.objects.filter(
+        person_id__in=[m.pk for m in index_family[1:]], status=TaskStatus.OPEN
+    ):
+        services.mark_reached(user=investigator, task_id=task.pk, note="电话告知，已居家")
     return Classification.objects.filter(ended_at__isnull=True).count()
+
+
+def seed_demo(context: Any) -> str | None:
+    """The demo's case cluster: a confirmed case, a family dinner, close and secondary
+    contacts, in the demo village."""
+    contacts = seed(
+        investigator=context.user("liudiao"),
+        village_code=context.village,
+        now=context.now,
+        cadre=context.user("fuqiang"),
+    )
+    if not contacts:
+        return None
+    return (
+        f"流调演示数据：1 例确诊、1 次聚餐，{contacts} 名密接与次密接，"
+        "已按规则下达隔离（自末次接触起，含核酸检测）"
+    )

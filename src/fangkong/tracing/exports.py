@@ -10,10 +10,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import xlsxwriter
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit
+from fangkong.core import audit, exports
 from fangkong.core.models import AuditEvent
 
 from . import selectors
@@ -23,7 +22,7 @@ from .models import CaseStatus, Level
 def chain_workbook(user: Any, filters: selectors.CaseFilters, *, channel: str) -> bytes:
     data = selectors.chain_graph(user, filters, with_contacts=True)
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "remove_timezone": True})
+    book = exports.workbook(out, {"remove_timezone": True})
     bold = book.add_format({"bold": True})
     day = book.add_format({"num_format": "yyyy-mm-dd"})
     parents = {e["target"]: e["source"] for e in data["edges"] if e["kind"] == "infection"}

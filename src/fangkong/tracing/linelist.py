@@ -21,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, jurisdiction
+from fangkong.core import audit, jurisdiction, uploads
 from fangkong.core.batching import chunks
+from fangkong.core.errors import FieldError, ValidationFailed
 from fangkong.core.models import AuditEvent, Region
 from fangkong.core.roles import Action
 
@@ -95,6 +96,7 @@ def read_table(content: bytes, filename: str) -> list[list[str]]:
     if filename.lower().endswith((".xlsx", ".xls", ".ods")):
         from python_calamine import CalamineWorkbook
 
+        uploads.check_archive(content)  # a zip bomb is refused before calamine (issue 11)
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
         return [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
     text = content.decode("utf-8-sig", errors="replace")
@@ -281,12 +283,14 @@ def import_line_list(
         not jurisdiction.covers(user, region_code)
         or not Region.objects.filter(code=region_code).exists()
     ):
-        from fangkong.core.errors import FieldError, ValidationFailed
-
         raise ValidationFailed(
             [FieldError("region_code", _("The region must lie in your jurisdiction"))]
         )
-    parsed = parse(read_table(content, filename), default_region=region_code)
+    try:
+        table = read_table(content, filename)
+    except uploads.UnsafeUpload as exc:
+        raise ValidationFailed([FieldError("file", exc.message)]) from None
+    parsed = parse(table, default_region=region_code)
     visible = jurisdiction.scope(Case.objects.all(), user)
     known = {
         external_id

@@ -13,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Value
 from django.utils import timezone
 
 from fangkong.core import jurisdiction
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.masking import present, visible_fields
 from fangkong.core.models import Region, User
+from fangkong.core.regions import region_labels
 from fangkong.core.roles import Action, Role, can
 from fangkong.people.models import Person
 
@@ -90,6 +91,19 @@ def list_cases(user: Any, filters: CaseFilters, *, limit: int = 50, offset: int 
         .select_related("person", "investigator", "team")
         .prefetch_related("referrals")
         .order_by("-id")[offset : offset + min(limit, MAX_PAGE)]
+    )
+
+
+def my_open_cases(user: Any, *, limit: int = 50) -> list[Case]:
+    """The cases the user investigates that are not excluded, newest first: the
+    investigator's work at the top of their home page."""
+    require(user, Action.TRACING_VIEW)
+    return list(
+        cases_visible_to(user)
+        .filter(investigator_id=getattr(user, "pk", None))
+        .exclude(status=CaseStatus.EXCLUDED)
+        .select_related("person")
+        .order_by("-id")[:limit]
     )
 
 
@@ -171,6 +185,7 @@ def contacts_of_case(user: Any, case: Case) -> list[dict[str, Any]]:
         )
     }
     visible = visible_fields(user)
+    labels = region_labels({p.region_code for p in persons.values()})
     rows = []
     for r in sorted(reached, key=lambda r: (r.level != "close", r.person_id)):
         person = persons.get(r.person_id)
@@ -193,16 +208,74 @@ def contacts_of_case(user: Any, case: Case) -> list[dict[str, Any]]:
                     else mask_name(via.name if via else "")
                 ),
                 "exposure_date": r.exposure_date,
-                "measure": classification.measure if classification else "",
+                "measure": services_measure(r.level),
                 "isolation_order_id": classification.isolation_order_id
                 if classification and inside
                 else None,
+                "isolation": isolation_link(classification) if inside else {},
+                "region": labels.get(person.region_code, ""),
                 "task_id": task.pk if task and inside else None,
                 "task_status": task.status if task else "",
                 "assignee": str(task.assignee) if task and task.assignee else "",
             }
         )
     return rows
+
+
+def region_named(text: str) -> str:
+    """The code of the most specific region of the system whose name the text contains
+    ("富强镇红星村" → 红星村's code), or "" when none does: a contact living elsewhere is
+    named by place, never by a code typed."""
+    text = (text or "").strip()[:100]
+    if len(text) < 2:
+        return ""
+    rows = list(
+        Region.objects.annotate(_text=Value(text))
+        .filter(_text__contains=F("name"))
+        .exclude(name="")
+        .values_list("code", "name")[:50]
+    )
+    rows = [(code, name) for code, name in rows if len(name) >= 2]
+    if not rows:
+        return ""
+    return max(rows, key=lambda r: (len(r[0]), len(r[1])))[0]
+
+
+def services_measure(level: str) -> str:
+    from . import services
+
+    return services._measure(level)
+
+
+def isolation_link(classification: Classification | None) -> dict[str, Any]:
+    """The isolation of a classified contact: the order made (link) or, when none yet, the
+    order form prefilled with what the policy requires (start at the last exposure, tests)."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.http import urlencode
+
+    from fangkong.core import isolation
+
+    from . import services
+
+    if classification is None:
+        return {}
+    request = services.isolation_request(classification)
+    placed = isolation.orders_for([request.source]).get(request.source)
+    if placed is not None:
+        return {"url": placed.url, "room": placed.room, "ordered": True}
+    try:
+        form = reverse("quarantine:order_create")
+    except NoReverseMatch:
+        return {}
+    query = {
+        "person": request.person_id,
+        "kind": request.kind,
+        "days": request.days,
+        "start": timezone.localtime(request.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "tests": ",".join(str(d) for d in request.required_test_days),
+        "reason": request.reason,
+    }
+    return {"url": f"{form}?{urlencode(query)}", "ordered": False}
 
 
 def unreached(user: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -23,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, jurisdiction, signals
+from fangkong.core import audit, isolation, jurisdiction, signals
 from fangkong.core.batching import chunks
 from fangkong.core.errors import (
     FieldError,
@@ -62,17 +61,18 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-# Contacts count from this many days before onset (or, without symptoms, before the
-# confirmation or report) — the national guidance's look-back for close contacts.
-LOOKBACK_DAYS = getattr(settings, "FANGKONG_TRACING_LOOKBACK_DAYS", 4)
 
-# The measure each classification requires (kind of isolation, days); rules are data, so a
-# deployment overrides them in settings rather than in code.
-MEASURES: dict[str, tuple[str, int]] = getattr(
-    settings,
-    "FANGKONG_TRACING_MEASURES",
-    {Level.CLOSE: ("centralised", 14), Level.SECONDARY: ("home", 7)},
-)
+def lookback_days() -> int:
+    """Contacts count from this many days before onset (or, without symptoms, before the
+    confirmation or report): the national guidance's look-back, a setting."""
+    return int(settings.FANGKONG_TRACING_LOOKBACK_DAYS)
+
+
+def measure_for(level: str) -> tuple[str, int]:
+    """The measure a contact level requires (kind of isolation, days), from settings: rules
+    are data, so a deployment overrides them in settings rather than in code."""
+    kind, days = settings.FANGKONG_TRACING_MEASURES[level]
+    return kind, int(days)
 
 
 def require(user: Any, action: Action) -> None:
@@ -83,7 +83,7 @@ def require(user: Any, action: Action) -> None:
 def window_start(case: Case) -> dt.date | None:
     """First day contacts count: onset (else confirmation, else report) minus the look-back."""
     anchor = case.onset_date or case.confirmation_date or case.report_date
-    return anchor - dt.timedelta(days=LOOKBACK_DAYS) if anchor else None
+    return anchor - dt.timedelta(days=lookback_days()) if anchor else None
 
 
 def _person_in_scope(user: Any, person_id: int, name: str = "person_id") -> Person:
@@ -801,43 +801,76 @@ def _assignee(region_code: str, workers: list[tuple[str, int]], fallback: int | 
     return fallback
 
 
-def _hand_over_isolation(user: Any, classification: Classification, channel: str) -> None:
-    """Create the isolation order the policy requires when the quarantine module is present
-    and the user may order isolation; otherwise the required measure stays on record for
-    the cadres who may (it is shown on the contact list)."""
-    kind, days = MEASURES[classification.level]
-    if not apps.is_installed("fangkong.quarantine") or not can(user, "quarantine.manage"):
-        return
-    from fangkong.quarantine import services as quarantine
+def required_test_days(level: str) -> tuple[int, ...]:
+    """The days of isolation (day 1 = the first) on which the policy requires a nucleic-acid
+    test before a contact of this level is released; a setting, like the measure."""
+    days = getattr(settings, "FANGKONG_TRACING_TEST_DAYS", DEFAULT_TEST_DAYS).get(level, ())
+    return tuple(int(d) for d in days)
 
+
+# Close contacts: 14 days with 3 tests (REQUIREMENTS §4, 「14天集中隔离、3次核酸检测」);
+# contacts of contacts: 7 days at home, tested on the first and the last day.
+DEFAULT_TEST_DAYS = {"close": (1, 7, 14), "secondary": (1, 7)}
+
+
+def isolation_start(exposure_date: dt.date | None) -> dt.datetime:
+    """Isolation counts from the last exposure (its local midnight), not from the moment the
+    contact is found; without a known exposure, from now."""
+    if exposure_date is None:
+        return timezone.now().replace(second=0, microsecond=0)
+    start = timezone.make_aware(dt.datetime.combine(exposure_date, dt.time.min))
+    return min(start, timezone.now())
+
+
+def isolation_request(classification: Classification) -> isolation.IsolationRequest:
+    """What the policy requires for a classified contact, as a request to the isolation
+    module: kind and days of the level, start at the last exposure, the required tests."""
+    kind, days = measure_for(classification.level)
     reason = _("Contact tracing: %(level)s") % {"level": Level(classification.level).label}
+    if classification.exposure_date:
+        reason += _(", last exposure %(day)s") % {"day": classification.exposure_date}
+    return isolation.IsolationRequest(
+        person_id=classification.person_id,
+        kind=kind,
+        starts_at=isolation_start(classification.exposure_date),
+        days=days,
+        source=f"tracing.classification:{classification.pk}",
+        reason=str(reason),
+        required_test_days=required_test_days(classification.level),
+    )
+
+
+def _hand_over_isolation(user: Any, classification: Classification, channel: str) -> None:
+    """Order, through :mod:`fangkong.core.isolation`, the isolation the policy requires when
+    an isolation module is installed and the user may order isolation; otherwise the
+    required measure stays on record for the cadres who may (it is shown on the contact
+    list)."""
+    if not isolation.available() or not can(user, "quarantine.manage"):
+        return
     try:
         with transaction.atomic():
-            order = quarantine.order_isolation(
-                user=user,
-                data=quarantine.OrderInput(
-                    person_id=classification.person_id,
-                    kind=kind,
-                    starts_at=timezone.now(),
-                    days=days,
-                    manual_reason=str(reason),
-                    cost_bearer="government" if kind == "centralised" else "",
-                ),
-                channel=channel,
+            placed = isolation.order(
+                isolation_request(classification), by_user=user, channel=channel
             )
     except (ValidationFailed, NotFound, PermissionDenied) as exc:
         log.info("isolation not ordered for person %s: %s", classification.person_id, exc)
         return
-    classification.isolation_order_id = order.pk
+    classification.isolation_order_id = placed.order_id
     classification.save(update_fields=["isolation_order_id"])
 
 
+MEASURE_NAMES = {"centralised": "集中隔离", "home": "居家隔离", "monitoring": "健康监测"}
+
+
 def _measure(level: str) -> str:
-    kind, days = MEASURES[level]
-    return _("%(kind)s isolation, %(days)s days") % {
-        "kind": {"centralised": _("Centralised"), "home": _("Home")}.get(kind, kind),
-        "days": days,
-    }
+    """The measure in words, in Chinese whatever the language of the request or the worker:
+    "集中隔离14天，第1、7、14天核酸"."""
+    kind, days = measure_for(level)
+    text = f"{MEASURE_NAMES.get(kind, kind)}{days}天"
+    tests = required_test_days(level)
+    if tests:
+        text += "，第" + "、".join(str(d) for d in tests) + "天核酸"
+    return text
 
 
 @transaction.atomic
@@ -1074,7 +1107,7 @@ def mark_reached(*, user: Any, task_id: int, note: str = "") -> TracingTask:
 
 
 @transaction.atomic
-def order_required_isolation(*, user: Any, channel: str = "web") -> int:
+def order_required_isolation(*, user: Any, channel: str = "web", case_id: int | None = None) -> int:
     """Order, for every current contact in the user's jurisdiction that has none yet, the
     isolation their classification requires; returns how many orders were made.
 
@@ -1088,6 +1121,10 @@ def order_required_isolation(*, user: Any, channel: str = "web") -> int:
         Classification.objects.filter(ended_at__isnull=True, isolation_order_id__isnull=True),
         user,
     )
+    if case_id is not None:
+        case = _case_in_scope(user, case_id)
+        reached = graph.contacts_of_cases([case.pk]) if case.status in INFECTIOUS else []
+        pending = pending.filter(person_id__in=[r.person_id for r in reached])
     made = 0
     for classification in pending:
         _hand_over_isolation(user, classification, channel)

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import task
 
-from fangkong.core.errors import PermissionDenied, ValidationFailed
-from fangkong.core.models import TaskRecord, User
+from fangkong.core import tasks, uploads
+from fangkong.core.errors import FieldError, PermissionDenied, ValidationFailed
+from fangkong.core.models import TaskRecord
 from fangkong.core.roles import Action, can
 
 from . import linelist
@@ -28,62 +27,58 @@ SYNC_LIMIT_BYTES = 1024 * 1024
 MAX_ERRORS_KEPT = 1000
 
 
-def _save(record: TaskRecord, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(record, name, value)
-    record.save(update_fields=list(fields))
-
-
 def enqueue_line_list_import(*, user: Any, upload: Any, region_code: str) -> TaskRecord:
     """Keep the uploaded file under MEDIA_ROOT and queue its import for the worker."""
     if not can(user, Action.TRACING_MANAGE):
         raise PermissionDenied(Action.TRACING_MANAGE)
     folder = Path(settings.MEDIA_ROOT) / "tracing-line-lists"
-    folder.mkdir(parents=True, exist_ok=True)
     suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    # Readable by the server alone (0600), counted against the user's quota; the task
+    # deletes it after the import.
+    try:
+        kept = uploads.store_private(
+            upload.chunks(),
+            folder,
+            limit=20 * 1024 * 1024,
+            user=user,
+            kind=TASK_KIND,
+            file_name=upload.name,
+        )
+    except uploads.UnsafeUpload as exc:
+        raise ValidationFailed([FieldError("file", exc.message)]) from None
     path = folder / f"{uuid.uuid4().hex}{suffix}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    record = TaskRecord.objects.create(
-        kind=TASK_KIND,
-        title=(_("Import a line list") + f": {upload.name}")[:200],
-        created_by=user,
+    kept.path.replace(path)
+    uploads.record_upload(user, TASK_KIND, upload.name, kept)
+    return tasks.enqueue(
+        import_line_list_task,
+        title=_("Import a line list") + f": {upload.name}",
+        user=user,
+        kwargs={"path": str(path), "filename": upload.name[:200], "region_code": region_code},
     )
-    result = import_line_list_task.enqueue(
-        record_id=record.pk, path=str(path), filename=upload.name[:200], region_code=region_code
-    )
-    _save(record, task_result_id=str(result.id)[:64])
-    return record
 
 
-@task()
+@tasks.background(TASK_KIND, failure="病例一览表导入失败，已全部撤销")
 def import_line_list_task(
-    *, record_id: int, path: str, filename: str, region_code: str
-) -> dict[str, Any]:
-    """Import the stored file as the user who uploaded it; the file is removed afterwards."""
-    record = TaskRecord.objects.select_related("created_by").get(pk=record_id)
-    _save(record, status=TaskRecord.Status.RUNNING, started_at=timezone.now())
+    run: tasks.Run, *, path: str, filename: str, region_code: str
+) -> tasks.Done:
+    """Import the stored file as the user who uploaded it (task kit: record, Chinese
+    failure, retry). The file is removed once imported or refused; after an unexpected
+    failure it stays for the retry."""
     file = Path(path)
-    user: User | None = record.created_by
+    if not file.exists():
+        raise tasks.TaskFailed("上传的文件已不存在，请重新上传")
     try:
         summary = linelist.import_line_list(
-            user=user,
+            user=run.user,
             content=file.read_bytes(),
             filename=filename,
             region_code=region_code,
             channel="task",
         )
     except (ValidationFailed, PermissionDenied) as exc:
-        _save(
-            record,
-            status=TaskRecord.Status.FAILED,
-            finished_at=timezone.now(),
-            message=str(exc)[:500],
-        )
-        return {}
-    finally:
         file.unlink(missing_ok=True)
+        raise tasks.TaskFailed(str(exc)) from None
+    file.unlink(missing_ok=True)
     result = {
         "created": summary.created,
         "linked": summary.linked,
@@ -92,14 +87,9 @@ def import_line_list_task(
         "error_count": len(summary.errors),
         "errors": [e.as_dict() for e in summary.errors[:MAX_ERRORS_KEPT]],
     }
-    _save(
-        record,
-        status=TaskRecord.Status.SUCCEEDED,
-        finished_at=timezone.now(),
+    return tasks.Done(
+        _("%(created)s cases imported, %(errors)s rows with problems")
+        % {"created": summary.created, "errors": len(summary.errors)},
         result=result,
         total=summary.created,
-        done=summary.created,
-        message=_("%(created)s cases imported, %(errors)s rows with problems")
-        % {"created": summary.created, "errors": len(summary.errors)},
     )
-    return result

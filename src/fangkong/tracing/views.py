@@ -1,24 +1,23 @@
 """Pages of contact tracing: thin glue between forms, selectors and services.
 
 The same rules as the API: a role without the action gets 403, a record outside the
-jurisdiction 404 (:func:`fangkong.web.views.service_errors` turns the services' exceptions
-into those pages and audits them).
+jurisdiction 404 (:func:`fangkong.core.permissions.requires` declares each page's actions,
+turns the services' exceptions into those pages and audits them).
 """
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.core import isolation
 from fangkong.core.errors import ValidationFailed, VersionConflict
+from fangkong.core.permissions import require, requires
 from fangkong.core.roles import Action, can
-from fangkong.web.views import require, service_errors
 
 from . import exports, linelist, selectors, services, tasks
 from .forms import (
@@ -34,6 +33,10 @@ from .forms import (
 from .models import CaseStatus, NoticeStatus
 
 CHANNEL = "web"
+
+
+def _can_order_isolation(user: object) -> bool:
+    return isolation.available() and can(user, "quarantine.manage")
 
 
 def _filters(request: HttpRequest) -> selectors.CaseFilters:
@@ -56,9 +59,8 @@ def _filters(request: HttpRequest) -> selectors.CaseFilters:
     )
 
 
-@login_required
+@requires(Action.TRACING_VIEW)
 @require_GET
-@service_errors
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user, Action.TRACING_VIEW)
@@ -67,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "tracing/home.html",
         {
             "cases": selectors.list_cases(user, _filters(request), limit=100),
+            "my_cases": selectors.my_open_cases(user),
             "unreached": selectors.unreached(user),
             "tasks": selectors.open_tasks(user),
             "inbox": [
@@ -79,19 +82,17 @@ def home(request: HttpRequest) -> HttpResponse:
             "can_investigate": can(user, Action.TRACING_INVESTIGATE),
             "can_reach": can(user, Action.TRACING_REACH),
             "can_manage": can(user, Action.TRACING_MANAGE),
-            "can_order_isolation": apps.is_installed("fangkong.quarantine")
-            and can(user, "quarantine.manage"),
+            "can_order_isolation": _can_order_isolation(user),
             "statuses": CaseStatus.choices,
         },
     )
 
 
-@login_required
+@requires(Action.TRACING_INVESTIGATE)
 @require_http_methods(["GET", "POST"])
-@service_errors
 def case_new(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_INVESTIGATE)
-    form = CaseForm(request.POST or None)
+    form = CaseForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.record_case(
@@ -113,21 +114,25 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tracing/case_form.html", {"form": form})
 
 
-@login_required
+@requires(Action.TRACING_VIEW)
 @require_GET
-@service_errors
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     user = request.user
     case = selectors.get_case(user, case_id)
+    contacts = selectors.contacts_of_case(user, case)
     return render(
         request,
         "tracing/case_detail.html",
         {
             "case": case,
-            "contacts": selectors.contacts_of_case(user, case),
+            "contacts": contacts,
+            "pending_isolation": sum(
+                1 for c in contacts if c["person_id"] and not c["isolation"].get("ordered")
+            ),
+            "can_order_isolation": _can_order_isolation(user),
             "timeline": case.timeline.all(),
             "timeline_form": TimelineForm(),
-            "contact_form": ContactForm(),
+            "contact_form": ContactForm(actor=user),
             "can_investigate": can(user, Action.TRACING_INVESTIGATE),
             "can_reach": can(user, Action.TRACING_REACH),
             "statuses": CaseStatus.choices,
@@ -135,9 +140,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.TRACING_INVESTIGATE)
 @require_POST
-@service_errors
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     require(request.user, Action.TRACING_INVESTIGATE)
     status = request.POST.get("status", "")
@@ -155,9 +159,8 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("tracing:case_detail", case_id)
 
 
-@login_required
+@requires(Action.TRACING_INVESTIGATE)
 @require_POST
-@service_errors
 def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
     require(request.user, Action.TRACING_INVESTIGATE)
     selectors.get_case(request.user, case_id)  # 404 before any word about the input
@@ -172,15 +175,16 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("tracing:case_detail", case_id)
 
 
-@login_required
+@requires(Action.TRACING_INVESTIGATE)
 @require_POST
-@service_errors
 def case_contact(request: HttpRequest, case_id: int) -> HttpResponse:
     require(request.user, Action.TRACING_INVESTIGATE)
     selectors.get_case(request.user, case_id)  # 404 before any word about the input
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, actor=request.user)
     if not form.is_valid():
-        messages.error(request, _("Check the contact"))
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                messages.error(request, error)
         return redirect("tracing:case_detail", case_id)
     data = form.cleaned_data
     elsewhere = None
@@ -188,7 +192,7 @@ def case_contact(request: HttpRequest, case_id: int) -> HttpResponse:
         elsewhere = services.ElsewhereContact(
             name=data["elsewhere_name"],
             phone=data["elsewhere_phone"],
-            region_code=data["elsewhere_region"],
+            region_code=selectors.region_named(data["elsewhere_destination"]),
             destination=data["elsewhere_destination"],
         )
     try:
@@ -213,12 +217,11 @@ def case_contact(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("tracing:case_detail", case_id)
 
 
-@login_required
+@requires(Action.TRACING_INVESTIGATE)
 @require_http_methods(["GET", "POST"])
-@service_errors
 def event_new(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_INVESTIGATE)
-    form = EventForm(request.POST or None)
+    form = EventForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         pairs = form.attendee_pairs()
         if pairs is not None:
@@ -239,9 +242,8 @@ def event_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tracing/event_form.html", {"form": form})
 
 
-@login_required
+@requires(Action.TRACING_REACH)
 @require_POST
-@service_errors
 def task_reached(request: HttpRequest, task_id: int) -> HttpResponse:
     try:
         services.mark_reached(
@@ -256,18 +258,27 @@ def task_reached(request: HttpRequest, task_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.TRACING_VIEW, Action.QUARANTINE_MANAGE)
 @require_POST
-@service_errors
 def isolation_handover(request: HttpRequest) -> HttpResponse:
-    made = services.order_required_isolation(user=request.user, channel=CHANNEL)
+    """Order the isolation the policy requires (start at the last exposure, required tests)
+    for every contact without one: of one case (``case``), or of the whole area."""
+    case_id = request.POST.get("case", "")
+    if case_id.isdigit():
+        case = selectors.get_case(request.user, int(case_id))
+        made = services.order_required_isolation(
+            user=request.user, channel=CHANNEL, case_id=case.pk
+        )
+    else:
+        made = services.order_required_isolation(user=request.user, channel=CHANNEL)
     messages.success(request, _("Isolation ordered for %(n)s contacts") % {"n": made})
+    if case_id.isdigit():
+        return redirect("tracing:case_detail", int(case_id))
     return redirect("tracing:home")
 
 
-@login_required
+@requires(Action.TRACING_VIEW)
 @require_GET
-@service_errors
 def chains(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_VIEW)
     filters = _filters(request)
@@ -297,9 +308,8 @@ def chains(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.TRACING_EXPORT)
 @require_GET
-@service_errors
 def chains_xlsx(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_EXPORT)
     content = exports.chain_workbook(request.user, _filters(request), channel=CHANNEL)
@@ -311,9 +321,8 @@ def chains_xlsx(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@requires(Action.TRACING_VIEW)
 @require_GET
-@service_errors
 def notices(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_VIEW)
     return render(
@@ -326,13 +335,12 @@ def notices(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.TRACING_VIEW)
 @require_http_methods(["GET", "POST"])
-@service_errors
 def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
     user = request.user
     notice = selectors.get_notice(user, notice_id)
-    accept_form = AcceptForm()
+    accept_form = AcceptForm(actor=user)
     result_form = ResultForm()
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -340,7 +348,7 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
             if action == "receive":
                 services.mark_notice_received(user=user, notice_id=notice_id)
             elif action == "accept":
-                accept_form = AcceptForm(request.POST)
+                accept_form = AcceptForm(request.POST, actor=user)
                 if accept_form.is_valid():
                     services.accept_notice(
                         user=user, notice_id=notice_id, channel=CHANNEL, **accept_form.cleaned_data
@@ -368,23 +376,26 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.TRACING_MANAGE)
 @require_http_methods(["GET", "POST"])
-@service_errors
 def line_list_import(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.TRACING_MANAGE)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST or None, request.FILES or None, actor=request.user)
     summary = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")) or upload.size > 20 * 2**20:
             form.add_error("file", _("Upload an .xlsx or .csv file of at most 20 MB"))
         elif upload.size > tasks.SYNC_LIMIT_BYTES:
-            record = tasks.enqueue_line_list_import(
-                user=request.user, upload=upload, region_code=form.cleaned_data["region_code"]
-            )
-            messages.info(request, _("The file is large: it is imported in the background."))
-            return redirect("web:task_detail", record.pk)
+            try:
+                record = tasks.enqueue_line_list_import(
+                    user=request.user, upload=upload, region_code=form.cleaned_data["region_code"]
+                )
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+            else:
+                messages.info(request, _("The file is large: it is imported in the background."))
+                return redirect("web:task_detail", record.pk)
         else:
             try:
                 summary = linelist.import_line_list(

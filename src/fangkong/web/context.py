@@ -1,35 +1,30 @@
-"""Template context shared by every page: the navigation of all modules and who is working.
+"""Template context shared by every page: the navigation the user may open, who is working,
+and how many notices wait for them.
 
-The navigation lists every module of DESIGN.md; a module not built yet links to its
-"not yet available" page. The header shows the user's name, role and jurisdiction.
+The navigation lists only the modules the user's role may open (a module a role cannot
+open would answer 403); modules not built yet link to their "not yet available" page.
 """
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from fangkong.core import modules, notices, tasks
 from fangkong.core.models import Region
-from fangkong.core.roles import Role
-
-from .modules import MODULES
+from fangkong.core.roles import Action, Role, can
 
 
 def _nav(request) -> list[dict]:
     items = []
-    for module in MODULES:
-        url = (
-            reverse(module.url_name)
-            if module.url_name
-            else reverse("web:module", args=[module.slug])
-        )
+    for module in modules.visible_to(request.user):
+        url = module.url()
         items.append(
             {
                 "slug": module.slug,
                 "title": module.title,
                 "description": module.description,
                 "url": url,
-                "available": bool(module.url_name),
+                "available": not module.planned,
                 "active": request.path.startswith(url),
             }
         )
@@ -56,4 +51,10 @@ def navigation(request):
         "nav_modules": SimpleLazyObject(lambda: _nav(request)),
         "user_role_label": role_label,
         "user_jurisdiction": SimpleLazyObject(lambda: _jurisdiction(user)),
+        "notices_unread": SimpleLazyObject(lambda: notices.unread_count(user)),
+        # The roles that follow everyone's tasks see a banner on every page (boards
+        # included) when the worker is down: no imports, no missed-check alerts.
+        "worker_down": SimpleLazyObject(
+            lambda: can(user, Action.TASK_VIEW_ALL) and tasks.worker_status_cached().stale
+        ),
     }

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core import ui
 from fangkong.core.errors import ValidationFailed
 from fangkong.people.models import PersonCategory, Sex
 
@@ -38,7 +39,9 @@ class PersonSearchForm(forms.Form):
     """The search box and filters of the person list (all optional)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=64)
-    region = forms.CharField(label=_("Region code"), required=False, max_length=15)
+    region = ui.RegionPickerField(
+        label="区域", required=False, levels=("township", "village", "grid")
+    )
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
@@ -56,23 +59,13 @@ class PersonSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [("", _("All sources")), *Source.choices]
 
-    def clean_region(self) -> str:
-        code = self.cleaned_data["region"].strip()
-        if code and not code.isdigit():
-            raise forms.ValidationError(_("A region code has digits only"))
-        return code
-
 
 class HouseholdSearchForm(forms.Form):
     q = forms.CharField(label=_("Address contains"), required=False, max_length=100)
-    region = forms.CharField(label=_("Region code"), required=False, max_length=15)
+    region = ui.RegionPickerField(
+        label="区域", required=False, levels=("township", "village", "grid")
+    )
     cursor = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
-
-    def clean_region(self) -> str:
-        code = self.cleaned_data["region"].strip()
-        if code and not code.isdigit():
-            raise forms.ValidationError(_("A region code has digits only"))
-        return code
 
 
 class PersonForm(forms.Form):
@@ -94,7 +87,10 @@ class PersonForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     region_code = forms.ChoiceField(label=_("Residence (village or grid)"), required=False)
-    household = forms.IntegerField(label=_("Household number"), required=False, min_value=1)
+    # A household chosen by its address (never a record number typed by hand).
+    household = forms.TypedChoiceField(
+        label="所属户（住址）", required=False, coerce=int, empty_value=None
+    )
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
     reason = forms.CharField(label=_("Reason for the change"), max_length=200, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -105,11 +101,13 @@ class PersonForm(forms.Form):
         residences: list[tuple[str, str]],
         hidden_fields: frozenset[str] = frozenset(),
         editing: bool = False,
+        households: list[tuple[int, str]] = (),  # type: ignore[assignment]
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hidden_sensitive = hidden_fields
         self.fields["region_code"].choices = [("", _("Same as the household")), *residences]
+        self.fields["household"].choices = [("", "不属于已登记的户"), *households]
         if not editing:
             del self.fields["reason"]
             del self.fields["version"]

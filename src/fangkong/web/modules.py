@@ -1,109 +1,102 @@
-"""The modules of Fangkong shown in the navigation (DESIGN.md), and which exist yet.
+"""The shell's own entries in the navigation, and honest placeholders for modules not built.
 
-A module that is not built yet has no URL of its own: it links to an honest
-"not yet available" page, never to fake data.
+Domain apps register their entries in their own ``AppConfig.ready``
+(:mod:`fangkong.core.modules`); the shell registers its pages here, and a placeholder for
+each module of DESIGN.md that no app has registered yet — it links to a "not yet
+available" page, never to fake data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core import modules
+from fangkong.core.roles import Action
 
-@dataclass(frozen=True)
-class Module:
-    slug: str
-    title: str
-    url_name: str | None  # None: not yet available
-    description: str
-
-
-MODULES = (
-    Module(
+SHELL = (
+    modules.Module(
         "regions",
         _("Regions and grids"),
         "web:regions",
         _("The tree of county, townships, villages and groups, with head counts"),
+        action=Action.REGION_VIEW,
+        order=10,
     ),
-    Module(
+    modules.Module(
         "people",
         _("Person registry"),
         "web:persons",
         _("Register, search and edit households and persons"),
+        action=Action.PERSON_VIEW,
+        order=20,
     ),
-    Module(
+    modules.Module(
         "households",
         _("Households"),
         "web:households",
         _("Households by grid and joint-defence units"),
+        action=Action.HOUSEHOLD_VIEW,
+        order=21,
     ),
-    Module(
+    modules.Module(
+        "notices",
+        _("Notices"),
+        "web:notices",
+        _("Notices pushed to you, with read receipts"),
+        order=90,
+    ),
+    modules.Module(
         "tasks",
         _("Background tasks"),
         "web:tasks",
         _("Progress of imports and other long jobs"),
-    ),
-    Module(
-        "screening",
-        _("Screening and ledgers"),
-        "screening:home",
-        _("Returnee lists from several sources, reconciliation, risk areas, control policies"),
-    ),
-    Module(
-        "quarantine",
-        _("Isolation"),
-        "quarantine:board",
-        _("Isolation orders, sites and rooms, temperature twice a day, release"),
-    ),
-    Module(
-        "tracing",
-        _("Contact tracing"),
-        "tracing:home",
-        _("Cases, gatherings, close contacts and theirs, chains, cross-region notices"),
-    ),
-    Module(
-        "testing",
-        _("Nucleic-acid testing"),
-        "testing:home",
-        _("Testing rounds, sampling points, pooled tubes, results, recalls and coverage"),
-    ),
-    Module(
-        "checkpoints",
-        _("Checkpoints"),
-        None,
-        _("Checkpoints, passages, duty rosters, night inspections"),
-    ),
-    Module(
-        "supplies",
-        _("Supplies"),
-        None,
-        _("Stock of 18 categories of supplies, allocations, days-left warnings"),
-    ),
-    Module(
-        "tipoffs",
-        _("Tip-offs"),
-        None,
-        _("Public tip-offs, verification, rewards and penalties"),
-    ),
-    Module(
-        "supervision",
-        _("Supervision"),
-        None,
-        _("Inspections, findings, rectification deadlines, discipline"),
-    ),
-    Module(
-        "emergency",
-        _("Emergency response"),
-        None,
-        _("Sealed zones, plans and drills, teams, wartime mode, notices"),
-    ),
-    Module(
-        "reports",
-        _("Reports"),
-        None,
-        _("Daily roll-ups, self-inspection, Word reports"),
+        order=95,
     ),
 )
 
-MODULES_BY_SLUG = {m.slug: m for m in MODULES}
+# (slug, title, description, navigation order) of the modules still to be built.
+PLANNED = (
+    (
+        "checkpoints",
+        _("Checkpoints"),
+        _("Checkpoints, passages, duty rosters, night inspections"),
+        60,
+    ),
+    (
+        "supplies",
+        _("Supplies"),
+        _("Stock of 18 categories of supplies, allocations, days-left warnings"),
+        65,
+    ),
+    ("tipoffs", _("Tip-offs"), _("Public tip-offs, verification, rewards and penalties"), 70),
+    (
+        "supervision",
+        _("Supervision"),
+        _("Inspections, findings, rectification deadlines, discipline"),
+        72,
+    ),
+    (
+        "places",
+        _("Places and units"),
+        _("Venues, markets, gatherings, enterprises, schools, cold chain, pharmacies"),
+        75,
+    ),
+    (
+        "emergency",
+        _("Emergency response"),
+        _("Sealed zones, plans and drills, teams, wartime mode"),
+        80,
+    ),
+    ("reports", _("Reports"), _("Daily roll-ups, self-inspection, Word reports"), 5),
+)
+
+
+def register() -> None:
+    for module in SHELL:
+        modules.register(module)
+    registered = {m.slug for m in modules.modules()}
+    for slug, title, description, order in PLANNED:
+        if slug not in registered:
+            modules.register(
+                modules.Module(slug, title, "web:module", description, order=order, planned=True)
+            )

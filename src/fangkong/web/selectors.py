@@ -140,7 +140,7 @@ def residence_choices(user: Any) -> list[tuple[str, str]]:
     for region in regions:
         parent = region.code[:9] if region.level == RegionLevel.VILLAGE else region.code[:12]
         label = f"{parents.get(parent, '')} {region.name}".strip()
-        choices.append((region.code, f"{label}（{region.code}）"))
+        choices.append((region.code, label))
     return choices
 
 

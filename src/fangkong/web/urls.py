@@ -2,14 +2,25 @@
 
 from django.urls import path
 
-from . import views
+from . import field, notices, pickers, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sw.js", field.service_worker, name="service_worker"),
+    path("manifest.webmanifest", field.manifest, name="manifest"),
+    path("overview/", views.overview, name="overview"),
+    path("pick/regions/", pickers.pick_regions, name="pick_regions"),
+    path("pick/persons/", pickers.pick_persons, name="pick_persons"),
+    path("notices/", notices.inbox, name="notices"),
+    path("notices/new/", notices.notice_create, name="notice_create"),
+    path("notices/<int:notice_id>/", notices.notice_detail, name="notice_detail"),
+    path("notices/<int:notice_id>/confirm/", notices.notice_confirm, name="notice_confirm"),
+    path("notices/<int:notice_id>/receipts/", notices.notice_receipts, name="notice_receipts"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/tokens/", views.account_tokens, name="account_tokens"),
     path("regions/", views.regions, name="regions"),
     path("regions/<str:code>/", views.region_children, name="region"),
     path("persons/", views.person_list, name="persons"),
@@ -23,5 +34,6 @@ urlpatterns = [
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:task_id>/", views.task_detail, name="task_detail"),
     path("tasks/<int:task_id>/progress/", views.task_progress, name="task_progress"),
+    path("tasks/<int:task_id>/retry/", views.task_retry, name="task_retry"),
     path("modules/<slug:slug>/", views.module_unavailable, name="module"),
 ]

@@ -23,15 +23,29 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.core import audit, errors, login
+from fangkong.core import (
+    audit,
+    errors,
+    jurisdiction,
+    login,
+    modules,
+    person_actions,
+    timeline,
+    tokens,
+    ui,
+)
+from fangkong.core import (
+    tasks as task_kit,
+)
 from fangkong.core.masking import visible_fields
 from fangkong.core.models import AuditEvent
+from fangkong.core.permissions import signed_in
 from fangkong.core.roles import Action, can
 from fangkong.people import selectors as people
 from fangkong.people import services
 from fangkong.people.models import Person
 
-from . import display, person_actions
+from . import display
 from . import selectors as web
 from .forms import (
     HouseholdForm,
@@ -41,7 +55,6 @@ from .forms import (
     PersonSearchForm,
     apply_errors,
 )
-from .modules import MODULES_BY_SLUG
 
 PAGE_SIZE = 50
 CHANNEL = "web"
@@ -101,7 +114,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url or "web:home")
     form = LoginForm(request.POST or None)
-    throttled = False
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         result = login.attempt_login(
             request=request,
@@ -112,10 +125,36 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.user is not None:
             auth_login(request, result.user)
             return redirect(next_url or "web:home")
-        throttled = result.throttled
+        retry_after = result.retry_after
         form.add_error(None, result.error)
-    status = 429 if throttled else 200
-    return render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
+    status = 429 if retry_after else 200
+    response = render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def account_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API access tokens (apps, scripts), each revocable, or all at once."""
+    if request.method == "POST":
+        if request.POST.get("all"):
+            count = tokens.revoke_all(user=request.user, channel=CHANNEL, request=request)
+            messages.success(request, _("%(count)d access tokens revoked.") % {"count": count})
+        else:
+            try:
+                token_id = int(request.POST.get("token", ""))
+            except ValueError:
+                raise errors.NotFound("token") from None
+            own = tokens.tokens_of(user=request.user).filter(user=request.user, pk=token_id)
+            if not own.exists():
+                raise errors.NotFound(token_id)
+            tokens.revoke(user=request.user, token_id=token_id, channel=CHANNEL, request=request)
+            messages.success(request, _("The access token was revoked."))
+        return redirect("web:account_tokens")
+    rows = list(tokens.tokens_of(user=request.user).filter(user=request.user))
+    return render(request, "web/account_tokens.html", {"tokens": rows})
 
 
 @require_POST
@@ -128,20 +167,31 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- Home and modules ----------------------------------------------------------------------
 
 
-@login_required
+@signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role opens on its work for today (the doctor's round, the grid worker's visits,
+    the county's board); roles without a registered home see the overview."""
+    target = modules.home_url_for(request.user)
+    if target and target != request.path:
+        return redirect(target)
+    return overview(request)
+
+
+@signed_in
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"summary": web.jurisdiction_summary(request.user)})
 
 
-@login_required
+@signed_in
 @require_GET
 def module_unavailable(request: HttpRequest, slug: str) -> HttpResponse:
-    module = MODULES_BY_SLUG.get(slug)
+    module = modules.get(slug)
     if module is None:
         raise Http404(slug)
-    if module.url_name:
-        return redirect(module.url_name)
+    if not module.planned:
+        return redirect(module.url())
     return render(request, "web/unavailable.html", {"module": module})
 
 
@@ -173,6 +223,7 @@ def region_children(request: HttpRequest, code: str) -> HttpResponse:
 def person_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.PERSON_VIEW)
     form = PersonSearchForm(request.GET)
+    ui.bind_actor(form, request.user)
     page = None
     rows: list[dict] = []
     searching = False
@@ -196,6 +247,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
                 cursor=data["cursor"],
                 limit=PAGE_SIZE,
                 with_count=searching,
+                channel=CHANNEL,
+                request=request,
             )
         except errors.ValidationFailed as exc:
             apply_errors(form, exc)
@@ -240,17 +293,51 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "history": history,
         "can_edit": can(request.user, Action.PERSON_EDIT),
         "actions": person_actions.for_person(request.user, person.pk),
+        "timeline": timeline.entries_for(request.user, person.pk),
     }
     return render(request, "web/person_detail.html", context)
 
 
+HOUSEHOLDS_OFFERED = 500
+
+
+def _household_choices(user: Any, near: int | None) -> list[tuple[int, str]]:
+    """Households to choose by address: those of the village of the household ``near`` (the
+    person's or the one the page came from), else the user's own when few enough."""
+    from fangkong.core.regions import region_labels
+    from fangkong.people.models import Household
+
+    households = jurisdiction.scope(Household.objects.all(), user)
+    if near is not None:
+        village = households.filter(pk=near).values_list("region_code", flat=True).first()
+        if village:
+            households = households.filter(jurisdiction.prefix_q("region_code", [village[:12]]))
+    elif households.count() > HOUSEHOLDS_OFFERED:
+        return []
+    rows = list(
+        households.order_by("region_code", "address").values_list("pk", "address", "region_code")[
+            :HOUSEHOLDS_OFFERED
+        ]
+    )
+    labels = region_labels({code for _pk, _a, code in rows}, with_township=False)
+    return [(pk, f"{address}（{labels.get(code, '')}）") for pk, address, code in rows]
+
+
 def _person_form(request: HttpRequest, *, editing: bool, **kwargs: Any) -> PersonForm:
     hidden = frozenset({"id_number", "phone"} - visible_fields(request.user))
+    near = (kwargs.get("initial") or {}).get("household")
+    posted = request.POST.get("household", "") if request.method == "POST" else ""
+    if posted.isdigit():
+        near = int(posted)
     return PersonForm(
         request.POST if request.method == "POST" else None,
         residences=web.residence_choices(request.user),
         hidden_fields=hidden,
         editing=editing,
+        households=_household_choices(
+            request.user,
+            int(near) if str(near or "").isascii() and str(near or "").isdigit() else None,
+        ),
         **kwargs,
     )
 
@@ -335,6 +422,7 @@ def _person_initial(user: Any, person: Person) -> dict[str, Any]:
 def household_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.HOUSEHOLD_VIEW)
     form = HouseholdSearchForm(request.GET)
+    ui.bind_actor(form, request.user)
     page = None
     rows: list[dict] = []
     if form.is_valid():
@@ -461,25 +549,43 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
 # --- Background tasks ----------------------------------------------------------------------
 
 
-@login_required
+@signed_in
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks = list(web.tasks_visible_to(request.user).select_related("created_by")[:100])
-    return render(request, "web/task_list.html", {"tasks": tasks})
+    context = {"tasks": tasks, "worker": task_kit.worker_status()}
+    return render(request, "web/task_list.html", context)
 
 
-@login_required
+@signed_in
 @require_GET
-@service_errors
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = web.get_task(request.user, task_id)
-    context = {"task": task, "result": display.task_result_rows(task.result)}
+    context = {
+        "task": task,
+        "result": display.task_result_rows(task.result),
+        "can_retry": task_kit.can_retry(request.user, task),
+        "worker": task_kit.worker_status(),
+    }
     return render(request, "web/task_detail.html", context)
 
 
-@login_required
+@signed_in
+@require_POST
+def task_retry(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Run a failed task again (same file, same settings), as the user who first asked."""
+    task = web.get_task(request.user, task_id)
+    try:
+        task_kit.retry(task, user=request.user)
+    except errors.VersionConflict as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, _("The task has been queued again."))
+    return redirect("web:task_detail", task_id=task.pk)
+
+
+@signed_in
 @require_GET
-@service_errors
 def task_progress(request: HttpRequest, task_id: int) -> HttpResponse:
     """The progress bar alone, polled by htmx while the task runs."""
     task = web.get_task(request.user, task_id)

@@ -14,7 +14,7 @@ def fold_receipts(apps, schema_editor):
     hashes = LedgerRow.objects.values_list("file_hash", flat=True).distinct()
     for file_hash in hashes.iterator():
         latest = (LedgerImport.objects.filter(file_hash=file_hash, status="done")
-                  .order_by("-created_at", "-pk").first())  # fmt: skip
+                  .order_by("-created_at", "-pk").first())
         if latest is None:
             continue
         ranges: list[list[int]] = []

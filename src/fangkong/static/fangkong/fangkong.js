@@ -27,4 +27,47 @@
     button.setAttribute("aria-expanded", String(!expanded));
     button.textContent = expanded ? "+" : "−";
   }, true);
+
+  // Pickers (region, person): a search box fills a hidden input with the chosen code or id.
+  function pickerOf(element) { return element.closest("[data-picker]"); }
+
+  function choose(picker, value, label) {
+    picker.querySelector("[data-picker-value]").value = value;
+    var search = picker.querySelector("[data-picker-search]");
+    search.value = label;
+    search.setAttribute("aria-invalid", "false");
+    picker.querySelector(".picker-options").innerHTML = "";
+    picker.dispatchEvent(new CustomEvent("fangkong:picked", { bubbles: true, detail: { value: value } }));
+  }
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-pick-value]");
+    if (!option) return;
+    var picker = pickerOf(option);
+    if (!picker) return;
+    event.preventDefault();
+    choose(picker, option.getAttribute("data-pick-value"), option.getAttribute("data-pick-label"));
+  });
+
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-picker-search]")) return;
+    // Typing again forgets the earlier choice: a stale id must never be submitted.
+    pickerOf(event.target).querySelector("[data-picker-value]").value = "";
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches("[data-picker-search]")) return;
+    var picker = pickerOf(event.target);
+    var options = picker.querySelectorAll("[data-pick-value]");
+    event.preventDefault();
+    if (options.length >= 1) {
+      choose(picker, options[0].getAttribute("data-pick-value"), options[0].getAttribute("data-pick-label"));
+    }
+  });
+
+  // A filter select that submits its form when changed (instead of an inline onchange).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("[data-autosubmit]");
+    if (select && select.form) select.form.submit();
+  });
 })();

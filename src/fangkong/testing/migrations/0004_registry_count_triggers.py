@@ -200,7 +200,7 @@ SQLITE_REVERSE = [
         "testing_samples_deleted", "testing_person_moved", "testing_registry_updated",
         "testing_registry_deleted", "testing_registry_inserted",
     )
-]  # fmt: skip
+]
 
 FILL = """
 INSERT INTO testing_registrycount (region_code, category, persons)

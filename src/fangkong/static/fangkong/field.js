@@ -1,0 +1,333 @@
+/* Fangkong field app (issue 20): registers the service worker on every page, and on the
+   doctor's round (<ol data-field-round>) keeps readings in an IndexedDB queue until the
+   server has them. Each queued reading has its own idempotency key and the order version it
+   was based on; the server answers per record (stored / duplicate / conflict / invalid /
+   not_found). A conflict stays on screen with both values until the user decides. */
+(function () {
+  "use strict";
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  }
+
+  // Logging out drops the cached copies of the offline screens (names of persons in
+  // isolation must not stay readable on a shared phone); the queue stays, tied to the user,
+  // and is sent when that user logs in again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("logout-form") || form.dataset.cleared) return;
+    if (!window.caches) return;
+    event.preventDefault();
+    caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (k) { return k.indexOf("fangkong-field-") === 0; })
+        .map(function (k) {
+          return caches.open(k).then(function (cache) {
+            return cache.keys().then(function (requests) {
+              return Promise.all(requests.filter(function (r) {
+                return new URL(r.url).pathname.indexOf("/static/") !== 0;
+              }).map(function (r) { return cache.delete(r); }));
+            });
+          });
+        }));
+    }).catch(function () {}).then(function () {
+      form.dataset.cleared = "1";
+      form.submit();
+    });
+  }, true);
+
+  var DB_NAME = "fangkong-field";
+  var STORE = "queue";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = function () {
+        var store = req.result.createObjectStore(STORE, { keyPath: "key" });
+        store.createIndex("user", "user");
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  function tx(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(STORE, mode);
+        var result = work(t.objectStore(STORE));
+        t.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
+        t.onerror = function () { reject(t.error); };
+      });
+    });
+  }
+
+  function allOf(user) {
+    return tx("readonly", function (s) { return s.index("user").getAll(user); });
+  }
+  function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
+  function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) { return ""; }
+  }
+
+  function init(list) {
+    var user = list.getAttribute("data-user") || "";
+    var syncUrl = list.getAttribute("data-sync-url");
+    var status = document.getElementById("field-status");
+    var button = document.getElementById("field-sync");
+    var busy = false;
+    var resyncWanted = false;  // a record queued while a sync ran: send it as soon as that one ends
+
+    function say(text) { if (status) status.textContent = text; }
+
+    function rowOf(orderId) { return document.getElementById("round-" + orderId); }
+
+    function label(r) {
+      if (!r.at_home) return "不在家";
+      return r.temperature != null ? r.temperature.toFixed(1) + " °C" : "正常";
+    }
+
+    function paint(r) {
+      var row = rowOf(r.order_id);
+      if (!row) return;
+      var box = row.querySelector(".field-state");
+      if (!box) {
+        box = document.createElement("div");
+        box.className = "field-state";
+        row.appendChild(box);
+      }
+      row.querySelectorAll("form, details.q-more").forEach(function (el) { el.hidden = true; });
+      box.textContent = "";
+      var badge = document.createElement("span");
+      box.appendChild(badge);
+      if (r.state === "pending") {
+        row.classList.add("is-pending");
+        badge.className = "field-pending";
+        badge.textContent = label(r) + " · 待同步";
+      } else if (r.state === "synced") {
+        row.classList.remove("is-pending");
+        row.classList.add("is-done");
+        badge.className = "q-ok field-synced";
+        badge.textContent = label(r) + " ✓ 已同步" + (r.alerts && r.alerts.length ? "（已预警）" : "");
+      } else {
+        row.classList.remove("is-pending");
+        row.classList.add("has-conflict");
+        badge.className = "field-conflict";
+        badge.setAttribute("role", "alert");
+        badge.textContent = (r.state === "conflict" ? "冲突：" : "未保存：") + label(r) + "。" + (r.message || "");
+        if (r.state === "conflict" && r.server && r.server.status === "active") {
+          var again = document.createElement("button");
+          again.type = "button";
+          again.className = "button";
+          again.textContent = "按服务器新版本重新提交";
+          again.addEventListener("click", function () {
+            r.version = r.server.version;
+            r.state = "pending";
+            r.message = "";
+            put(r).then(function () { paint(r); sync(); });
+          });
+          box.appendChild(again);
+        }
+        var discard = document.createElement("button");
+        discard.type = "button";
+        discard.className = "button button-quiet";
+        discard.textContent = "放弃此记录";
+        discard.addEventListener("click", function () {
+          drop(r.key).then(function () {
+            box.remove();
+            row.classList.remove("has-conflict");
+            row.querySelectorAll("form, details.q-more").forEach(function (el) { el.hidden = false; });
+            refreshStatus();
+          });
+        });
+        box.appendChild(discard);
+      }
+    }
+
+    function refreshStatus() {
+      return allOf(user).then(function (records) {
+        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
+        var problems = records.length - pending;
+        var text = navigator.onLine ? "在线" : "离线";
+        if (pending) text += "：" + pending + " 条待同步";
+        else text += "：全部已同步";
+        if (problems) text += "，" + problems + " 条需处理";
+        say(text);
+        if (button) button.disabled = !pending;
+        return records;
+      });
+    }
+
+    function sync() {
+      if (busy) { resyncWanted = true; return Promise.resolve(); }
+      busy = true;
+      resyncWanted = false;
+      return allOf(user)
+        .then(function (records) {
+          var pending = records.filter(function (r) { return r.state === "pending"; });
+          if (!pending.length || !navigator.onLine) return null;
+          say("同步中…");
+          var body = {
+            device: navigator.userAgent.slice(0, 64),
+            readings: pending.slice(0, 500).map(function (r) {
+              return {
+                key: r.key, order_id: r.order_id, version: r.version, taken_at: r.taken_at,
+                temperature: r.temperature, normal: r.normal, symptoms: r.symptoms,
+                at_home: r.at_home, note: ""
+              };
+            })
+          };
+          return fetch(syncUrl, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(body)
+          }).then(function (response) {
+            if (response.status === 401 || response.status === 403) {
+              throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
+            }
+            if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
+            return response.json();
+          }).then(function (answer) {
+            var landed = {};
+            var any = false;
+            var byKey = {};
+            pending.forEach(function (r) { byKey[r.key] = r; });
+            return Promise.all(answer.results.map(function (res) {
+              var r = byKey[res.key];
+              if (!r) return null;
+              if (res.status === "stored" || res.status === "duplicate") {
+                landed[r.order_id] = true;
+                any = true;
+                return drop(r.key).then(function () {
+                  paint({ order_id: r.order_id, state: "synced", at_home: r.at_home,
+                          temperature: r.temperature, alerts: res.alerts });
+                });
+              }
+              r.state = res.status;
+              r.message = res.message || "";
+              r.server = res.server || null;
+              return put(r).then(function () { paint(r); });
+            })).then(function () { if (any) return refreshRows(landed); });
+          });
+        })
+        .catch(function (err) {
+          // A network error: the records stay queued and go with the next attempt.
+          return refreshStatus().then(function () {
+            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
+          });
+        })
+        .then(function () { busy = false; return refreshStatus(); }, function () { busy = false; })
+        .then(function () { if (resyncWanted && navigator.onLine) return sync(); });
+    }
+
+    // After a sync, the server's own rendering of the rows just synced (alerts, progress)
+    // replaces the local marks; other rows (one being filled in, one still queued) stay.
+    function refreshRows(synced) {
+      return fetch(window.location.pathname, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok || response.redirected) return null;
+          return response.text();
+        })
+        .then(function (html) {
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          return allOf(user).then(function (records) {
+            var held = {};
+            records.forEach(function (r) { held[r.order_id] = true; });
+            doc.querySelectorAll("li.q-row").forEach(function (fresh) {
+              var id = fresh.getAttribute("data-order");
+              var current = rowOf(id);
+              if (!current || held[id] || !synced[id]) return;
+              var node = document.importNode(fresh, true);
+              current.replaceWith(node);
+              if (window.htmx) window.htmx.process(node);
+            });
+            var progress = doc.getElementById("round-progress");
+            var here = document.getElementById("round-progress");
+            if (progress && here) here.replaceWith(document.importNode(progress, true));
+            var headers = doc.body && doc.body.getAttribute("hx-headers");
+            if (headers) document.body.setAttribute("hx-headers", headers);
+          });
+        })
+        .catch(function () {});
+    }
+
+    function reading(form, orderId) {
+      var data = new FormData(form);
+      var row = rowOf(orderId);
+      var r = {
+        key: newKey(), user: user, order_id: orderId,
+        version: parseInt(row.getAttribute("data-version"), 10),
+        taken_at: new Date().toISOString(), temperature: null, normal: false,
+        symptoms: [], at_home: true, state: "pending"
+      };
+      if (data.get("normal") === "1") {
+        r.normal = true;
+        return r;
+      }
+      if (data.get("absent")) {
+        r.at_home = false;
+        return r;
+      }
+      var t = parseFloat(String(data.get("temperature") || "").replace(",", "."));
+      if (isNaN(t) || t < 34 || t > 43) return null;
+      r.temperature = Math.round(t * 10) / 10;
+      r.symptoms = data.getAll("symptoms");
+      return r;
+    }
+
+    // Before htmx: every reading of the round goes through the queue (online it is sent at once).
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var row = form.closest && form.closest("li.q-row");
+      if (!row || !list.contains(row)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var orderId = parseInt(row.getAttribute("data-order"), 10);
+      var r = reading(form, orderId);
+      if (!r) {
+        var error = row.querySelector(".field-error") || document.createElement("p");
+        error.className = "error field-error";
+        error.setAttribute("role", "alert");
+        error.textContent = "请输入 34.0–43.0 之间的体温，如 36.5";
+        row.appendChild(error);
+        return;
+      }
+      var old = row.querySelector(".field-error");
+      if (old) old.remove();
+      put(r).then(function () {
+        paint(r);
+        return refreshStatus();
+      }).then(function () {
+        if (navigator.onLine) sync();
+      });
+    }, true);
+
+    if (button) button.addEventListener("click", function () { sync(); });
+    window.addEventListener("online", function () { sync(); });
+    window.addEventListener("offline", function () { refreshStatus(); });
+
+    allOf(user).then(function (records) {
+      records.forEach(paint);
+      return refreshStatus();
+    }).then(function () {
+      if (navigator.onLine) sync();
+    });
+  }
+
+  function start() {
+    var list = document.querySelector("[data-field-round]");
+    if (list && window.indexedDB) init(list);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

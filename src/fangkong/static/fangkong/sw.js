@@ -1,0 +1,72 @@
+/* Fangkong field app service worker (issue 20). Served at /sw.js by fangkong.web.field, which
+   prepends self.FIELD = {version, shell, pages}. Strategy:
+   - app shell (vendored CSS/JS, icons): precached at install, cache first;
+   - the offline screens (the doctor's round): network first, the last good copy when offline;
+   - everything else, and every /api/ call, goes to the network untouched. */
+"use strict";
+
+const CACHE = "fangkong-field-" + self.FIELD.version;
+const PREFIX = "fangkong-field-";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll(self.FIELD.shell)).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k.startsWith(PREFIX) && k !== CACHE).map((k) => caches.delete(k)))
+      )
+      .then(() => self.clients.claim())
+  );
+});
+
+function isOfflinePage(url) {
+  return self.FIELD.pages.some((p) => url.pathname === p);
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    // Only a real page of the screen: never a redirect to the login page or an error.
+    if (response.ok && !response.redirected && response.type === "basic") {
+      await cache.put(new URL(request.url).pathname, response.clone());
+    }
+    return response;
+  } catch (err) {
+    const cached = await cache.match(new URL(request.url).pathname);
+    if (cached) return cached;
+    return new Response(
+      "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
+        "<title>离线</title><p style='font:16px system-ui;padding:1rem'>当前离线，且本页尚未在联网时打开过。" +
+        "请联网后打开一次“今日巡查”，之后即可离线使用。</p>",
+      { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } }
+    );
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  if (request.mode === "navigate" && isOfflinePage(url)) {
+    event.respondWith(networkFirst(request));
+  } else if (self.FIELD.shell.includes(url.pathname)) {
+    event.respondWith(cacheFirst(request));
+  }
+});
