@@ -1,0 +1,1 @@
+"""Checkpoints: checkpoints, passages, duty rosters, inspections of duty."""
