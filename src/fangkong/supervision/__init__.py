@@ -1,0 +1,1 @@
+"""Supervision: inspections, findings, rectification, discipline."""

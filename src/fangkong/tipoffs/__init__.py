@@ -1,0 +1,1 @@
+"""Tip-offs: public reports, verification, rewards, penalties."""
