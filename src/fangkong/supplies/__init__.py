@@ -1,0 +1,1 @@
+"""Supplies: items, warehouses, stock movements, requests, forecasts."""
