@@ -1,0 +1,1 @@
+"""Places: venues, markets, gatherings, enterprises, schools, cold chain, pharmacies."""
