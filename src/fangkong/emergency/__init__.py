@@ -1,0 +1,1 @@
+"""Emergency: command structure, zones, plans, drills, teams, mode, volunteers."""
