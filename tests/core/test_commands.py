@@ -24,8 +24,18 @@ def run(*args: str) -> str:
 
 def test_createuser_with_several_regions(county):
     output = run(
-        "createuser", "wangli", "--password", "Tr1cky-Passw0rd!", "--role", "village_cadre",
-        "--region", VILLAGE_A, "--region", GRID_A1, "--name", "王丽",
+        "createuser",
+        "wangli",
+        "--password",
+        "Tr1cky-Passw0rd!",
+        "--role",
+        "village_cadre",
+        "--region",
+        VILLAGE_A,
+        "--region",
+        GRID_A1,
+        "--name",
+        "王丽",
     )
     user = User.objects.get(username="wangli")
     assert user.role == "village_cadre"
@@ -74,3 +84,44 @@ def test_cli_usage_and_unknown_command(capsys):
     assert cli.main([]) == 0
     assert "createuser" in capsys.readouterr().out
     assert cli.main(["no-such-command"]) == 2
+
+
+def test_createuser_reads_the_password_from_standard_input(county):
+    stdin = io.StringIO("Tr1cky-Passw0rd!\n")
+    with translation.override(settings.LANGUAGE_CODE):
+        call_command("createuser", "piped", "--role", "admin", stdin=stdin, stdout=io.StringIO())
+    assert User.objects.get(username="piped").check_password("Tr1cky-Passw0rd!")
+    stdin = io.StringIO("Tr1cky-Passw0rd!\n")
+    with translation.override(settings.LANGUAGE_CODE):
+        call_command(
+            "createuser",
+            "dash",
+            "--password",
+            "-",
+            "--role",
+            "admin",
+            stdin=stdin,
+            stdout=io.StringIO(),
+        )
+    assert User.objects.get(username="dash").check_password("Tr1cky-Passw0rd!")
+
+
+def test_createuser_has_no_way_around_the_password_rules(county):
+    with pytest.raises(CommandError, match="password"):
+        run("createuser", "weak", "--password", "fangkong-demo", "--role", "admin")
+    with pytest.raises(CommandError):
+        run("createuser", "weak", "--password", "x", "--role", "admin", "--allow-weak-password")
+
+
+@pytest.mark.django_db
+def test_the_demo_never_resets_a_real_deployments_accounts(county):
+    from fangkong.core.users import create_user
+
+    real = create_user(
+        username="xian", password="Tr1cky-Passw0rd!", role="county_hq", region_codes=["230231"]
+    )
+    create_user(username="realcadre", password="Tr1cky-Passw0rd!", role="admin", region_codes=[])
+    with pytest.raises(CommandError, match="demo"):
+        call_command("demo", "--no-serve", "--residents", "10", stdout=io.StringIO())
+    real.refresh_from_db()
+    assert real.check_password("Tr1cky-Passw0rd!")

@@ -31,7 +31,10 @@ def test_demo_prepares_county_users_and_isolation_round(settings, tmp_path, clie
     assert client.login(username="cun", password="fangkong-demo")
     from fangkong.quarantine.models import IsolationOrder
 
-    assert IsolationOrder.objects.count() == 40
+    returnees = IsolationOrder.objects.filter(manual_reason__startswith="演示数据")
+    assert returnees.filter(status="active").count() == 40
+    assert returnees.filter(status="released").count() == 1
+    orders = IsolationOrder.objects.count()
     from fangkong.tracing.models import Case, Classification
 
     assert Case.objects.count() == 1
@@ -40,5 +43,5 @@ def test_demo_prepares_county_users_and_isolation_round(settings, tmp_path, clie
     # A second run reuses everything and seeds nothing twice.
     call_command("demo", "--no-serve", "--residents", "3000", stdout=io.StringIO())
     assert Person.objects.count() == 3000
-    assert IsolationOrder.objects.count() == 40
+    assert IsolationOrder.objects.count() == orders
     assert Case.objects.count() == 1

@@ -189,3 +189,23 @@ def test_a_role_reaching_for_an_action_it_lacks_is_audited(make_user, world):
     denied = AuditEvent.objects.get(user=api.user, kind=AuditEvent.Kind.DENIED)
     assert denied.channel == "api"
     assert f"GET /api/v1/persons/{world['pa'].pk} person.view" == denied.detail
+
+
+def test_a_record_outside_the_jurisdiction_is_audited_once_per_request(make_user, world):
+    api = ApiClient(make_user(Role.VILLAGE_CADRE, VILLAGE_A))
+    outside = world["pc"]
+    assert api.get(f"/persons/{outside.pk}").status_code == 404
+    assert (
+        api.patch(f"/persons/{outside.pk}", {"phone": "13800001111", "version": 1}).status_code
+        == 404
+    )
+    assert api.get("/quarantine/orders/999999").status_code == 404
+    denied = list(
+        AuditEvent.objects.filter(user=api.user, kind=AuditEvent.Kind.DENIED).order_by("id")
+    )
+    assert [d.detail.split(" ")[:2] for d in denied] == [
+        ["GET", f"/api/v1/persons/{outside.pk}"],
+        ["PATCH", f"/api/v1/persons/{outside.pk}"],
+        ["GET", "/api/v1/quarantine/orders/999999"],
+    ]
+    assert all(d.channel == "api" for d in denied)

@@ -33,10 +33,19 @@ scalars = st.one_of(
 )
 person_fields = st.sampled_from(
     [
-        "name", "id_number", "phone", "sex", "birth_date", "region_code", "household_id",
-        "category", "source", "version", "reason",
+        "name",
+        "id_number",
+        "phone",
+        "sex",
+        "birth_date",
+        "region_code",
+        "household_id",
+        "category",
+        "source",
+        "version",
+        "reason",
     ]
-)  # fmt: skip
+)
 bodies = st.dictionaries(person_fields, st.one_of(scalars, st.lists(scalars, max_size=2)))
 
 

@@ -93,7 +93,9 @@ def test_rerun_is_idempotent(db, county_dir):
     assert again.persons_existing == RESIDENTS
     assert again.households_existing == counts[1]
     assert (
-        Person.objects.count(), Household.objects.count(), JointDefenceUnit.objects.count()
+        Person.objects.count(),
+        Household.objects.count(),
+        JointDefenceUnit.objects.count(),
     ) == counts
 
 
@@ -196,7 +198,7 @@ def test_ledger_conventions_are_accepted(db, copy_of):
     for last in "0123456789":
         if idnumbers.check_char(first17 + last) == "X":
             break
-    x_row[col["id_number"]] = (first17 + last + "x")
+    x_row[col["id_number"]] = first17 + last + "x"
     x_row[col["sex"]] = "M" if int(last) % 2 else "F"
     x_row[col["birth_date"]] = ""
     write_rows(folder, "persons.csv", rows)

@@ -22,8 +22,12 @@ def cadre_api(api_as, cadre):
 
 def _order_body(person_id, **extra):
     body = {
-        "person_id": person_id, "kind": "home", "starts_at": "2026-03-01T08:00:00+08:00",
-        "days": 14, "policy_version": "中高风险返乡 v3", "required_test_days": [1, 7, 14],
+        "person_id": person_id,
+        "kind": "home",
+        "starts_at": "2026-03-01T08:00:00+08:00",
+        "days": 14,
+        "policy_version": "中高风险返乡 v3",
+        "required_test_days": [1, 7, 14],
     }
     return body | extra
 
@@ -32,10 +36,8 @@ def _order_body(person_id, **extra):
 def test_create_an_order_once_with_an_idempotency_key(cadre_api, make_person):
     person = make_person(GRID_A1, "张伟")
     key = str(uuid.uuid4())
-    first = cadre_api.post("/quarantine/orders", _order_body(person.pk),
-                           **{"Idempotency-Key": key})
-    again = cadre_api.post("/quarantine/orders", _order_body(person.pk),
-                           **{"Idempotency-Key": key})
+    first = cadre_api.post("/quarantine/orders", _order_body(person.pk), **{"Idempotency-Key": key})
+    again = cadre_api.post("/quarantine/orders", _order_body(person.pk), **{"Idempotency-Key": key})
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert IsolationOrder.objects.count() == 1
@@ -43,8 +45,9 @@ def test_create_an_order_once_with_an_idempotency_key(cadre_api, make_person):
     assert body["status"] == "active" and body["version"] == 1
     assert [t["day"] for t in body["tests"]] == [1, 7, 14]
     assert body["id_number"] == person.id_number  # a cadre sees the full ID number
-    conflict = cadre_api.post("/quarantine/orders", _order_body(person.pk),
-                              **{"Idempotency-Key": str(uuid.uuid4())})
+    conflict = cadre_api.post(
+        "/quarantine/orders", _order_body(person.pk), **{"Idempotency-Key": str(uuid.uuid4())}
+    )
     assert conflict.status_code == 400
     assert conflict.json()["errors"][0]["field"] == "person_id"
 
@@ -64,8 +67,9 @@ def test_input_is_bounded_strict_and_nul_free(cadre_api, make_person):
         response = cadre_api.post("/quarantine/orders", body)
         assert response.status_code == 422, body
         assert response.json()["errors"]
-    far = cadre_api.post("/quarantine/orders",
-                         _order_body(person.pk, starts_at="9999-12-31T23:00:00+08:00"))
+    far = cadre_api.post(
+        "/quarantine/orders", _order_body(person.pk, starts_at="9999-12-31T23:00:00+08:00")
+    )
     assert far.status_code == 400
     assert far.json()["errors"][0]["field"] == "starts_at"
     assert IsolationOrder.objects.count() == 0
@@ -73,8 +77,7 @@ def test_input_is_bounded_strict_and_nul_free(cadre_api, make_person):
 
 @freeze_time(local(2026, 3, 1, 9))
 def test_readings_one_by_one_and_in_batches(api_as, doctor, make_order, make_person, household):
-    orders = [make_order(person=make_person(name=f"人{i}", household=household))
-              for i in range(3)]
+    orders = [make_order(person=make_person(name=f"人{i}", household=household)) for i in range(3)]
     api = api_as(doctor)
     one = api.post("/quarantine/checks", {"order_id": orders[0].pk, "temperature": "38.5"})
     assert one.status_code == 201
@@ -82,11 +85,17 @@ def test_readings_one_by_one_and_in_batches(api_as, doctor, make_order, make_per
     refused = api.post("/quarantine/checks", {"order_id": orders[0].pk, "temperature": "20.0"})
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "temperature"
-    batch = {"readings": [
-        {"order_id": o.pk, "normal": True, "client_id": f"dev-1-{o.pk}",
-         "taken_at": "2026-03-01T08:30:00+08:00"}
-        for o in orders
-    ]}
+    batch = {
+        "readings": [
+            {
+                "order_id": o.pk,
+                "normal": True,
+                "client_id": f"dev-1-{o.pk}",
+                "taken_at": "2026-03-01T08:30:00+08:00",
+            }
+            for o in orders
+        ]
+    }
     first = api.post("/quarantine/checks/batch", batch)
     assert first.json() == {"stored": 3, "duplicates": 0, "alerts": 0}
     again = api.post("/quarantine/checks/batch", batch)
@@ -109,12 +118,14 @@ def test_sites_rooms_and_the_roster(api_as, township, make_order, make_person):
     site = api.post("/quarantine/sites", {"name": "富强镇中学隔离点", "region_code": "230231106"})
     assert site.status_code == 201
     site_id = site.json()["id"]
-    rooms = api.post(f"/quarantine/sites/{site_id}/rooms", {"numbers": ["101", "102"],
-                                                            "capacity": 2})
+    rooms = api.post(
+        f"/quarantine/sites/{site_id}/rooms", {"numbers": ["101", "102"], "capacity": 2}
+    )
     assert rooms.status_code == 201
     order = make_order(by=township, kind="centralised", cost_bearer="government")
-    assigned = api.post(f"/quarantine/orders/{order.pk}/room",
-                        {"version": 1, "room_id": rooms.json()[0]["id"]})
+    assigned = api.post(
+        f"/quarantine/orders/{order.pk}/room", {"version": 1, "room_id": rooms.json()[0]["id"]}
+    )
     assert assigned.status_code == 200
     assert "101" in assigned.json()["room"]
     sites = api.get("/quarantine/sites").json()
@@ -122,8 +133,9 @@ def test_sites_rooms_and_the_roster(api_as, township, make_order, make_person):
     roster = api.get(f"/quarantine/sites/{site_id}/roster", {"day": "2026-03-01"}).json()
     assert [r["person_name"] for r in roster["in_room"]] == ["张伟"]
     assert [r["person_name"] for r in roster["arriving"]] == ["张伟"]
-    stale = api.post(f"/quarantine/orders/{order.pk}/room",
-                     {"version": 1, "room_id": rooms.json()[1]["id"]})
+    stale = api.post(
+        f"/quarantine/orders/{order.pk}/room", {"version": 1, "room_id": rooms.json()[1]["id"]}
+    )
     assert stale.status_code == 409
 
 
@@ -134,8 +146,10 @@ def test_release_refused_then_notice_downloaded(api_as, cadre, make_order):
     refused = api.post(f"/quarantine/orders/{order.pk}/release", {"version": 1})
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "tests.14"
-    api.post(f"/quarantine/orders/{order.pk}/tests/14",
-             {"result": "negative", "sampled_on": "2026-03-15"})
+    api.post(
+        f"/quarantine/orders/{order.pk}/tests/14",
+        {"result": "negative", "sampled_on": "2026-03-15"},
+    )
     released = api.post(f"/quarantine/orders/{order.pk}/release", {"version": 1})
     assert released.status_code == 200
     assert released.json()["released"]["status"] == "released"
@@ -156,7 +170,9 @@ def test_unmasked_id_numbers_are_audited_and_others_see_them_masked(
     assert full == order.person.id_number
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.READ_SENSITIVE)
     assert (event.object_type, event.object_id, event.fields) == (
-        "person", str(order.person_id), ["id_number"]
+        "person",
+        str(order.person_id),
+        ["id_number"],
     )
     masked = api_as(doctor).get(f"/quarantine/orders/{order.pk}").json()["id_number"]
     assert masked != full and "*" in masked
@@ -174,8 +190,9 @@ def test_a_doctor_lists_the_alerts_of_the_people_in_their_care(
     mine = make_order(responsible_ids=(doctor.pk,))
     other = make_order(person=make_person(name="李娜", household=household))
     for order in (mine, other):
-        services.record_check(user=doctor, reading=services.Reading(
-            order_id=order.pk, temperature=Decimal("38.0")))
+        services.record_check(
+            user=doctor, reading=services.Reading(order_id=order.pk, temperature=Decimal("38.0"))
+        )
     api = api_as(doctor)
     assert len(api.get("/quarantine/alerts").json()) == 2
     only_mine = api.get("/quarantine/alerts", {"mine": "true"}).json()

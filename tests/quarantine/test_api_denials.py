@@ -59,48 +59,81 @@ def reading(w):
 ENDPOINTS = {
     "list orders": Endpoint("get", "/quarantine/orders", None, V, CP, None),
     "create order": Endpoint(
-        "post", "/quarantine/orders",
-        lambda w: {"person_id": w["free_person"], "kind": "home",
-                   "starts_at": "2026-03-02T08:00:00+08:00", "days": 14,
-                   "policy_version": "v1"},
-        C, V, "404",
+        "post",
+        "/quarantine/orders",
+        lambda w: {
+            "person_id": w["free_person"],
+            "kind": "home",
+            "starts_at": "2026-03-02T08:00:00+08:00",
+            "days": 14,
+            "policy_version": "v1",
+        },
+        C,
+        V,
+        "404",
     ),
     "get order": Endpoint("get", "/quarantine/orders/{order}", None, V, CP, "404"),
     "extend": Endpoint(
-        "post", "/quarantine/orders/{order}/extend",
+        "post",
+        "/quarantine/orders/{order}/extend",
         lambda w: {"version": 1, "ends_at": "2026-03-30T08:00:00+08:00", "reason": "延长"},
-        C, V, "404",
+        C,
+        V,
+        "404",
     ),
     "transfer": Endpoint(
-        "post", "/quarantine/orders/{order}/transfer",
+        "post",
+        "/quarantine/orders/{order}/transfer",
         lambda w: {"version": 1, "to": "hospital", "reason": "发热", "hospital": "县医院"},
-        C, V, "404",
+        C,
+        V,
+        "404",
     ),
     "end early": Endpoint(
-        "post", "/quarantine/orders/{order}/end",
-        lambda w: {"version": 1, "reason": "登记错误"}, C, V, "404",
+        "post",
+        "/quarantine/orders/{order}/end",
+        lambda w: {"version": 1, "reason": "登记错误"},
+        C,
+        V,
+        "404",
     ),
     "release": Endpoint(
-        "post", "/quarantine/orders/{order}/release",
-        lambda w: {"version": 1, "override_reason": "指挥部批准提前解除"}, T, V, "404",
+        "post",
+        "/quarantine/orders/{order}/release",
+        lambda w: {"version": 1, "override_reason": "指挥部批准提前解除"},
+        T,
+        V,
+        "404",
     ),
     "release notice": Endpoint(
         "get", "/quarantine/orders/{order}/release-notice", None, V, CP, "404"
     ),
     "test result": Endpoint(
-        "post", "/quarantine/orders/{order}/tests/1",
-        lambda w: {"result": "negative", "sampled_on": "2026-03-02"}, V, G, "404",
+        "post",
+        "/quarantine/orders/{order}/tests/1",
+        lambda w: {"result": "negative", "sampled_on": "2026-03-02"},
+        V,
+        G,
+        "404",
     ),
     "assign room": Endpoint(
-        "post", "/quarantine/orders/{central}/room",
-        lambda w: {"version": 1, "room_id": w["room"]}, T, C, "404",
+        "post",
+        "/quarantine/orders/{central}/room",
+        lambda w: {"version": 1, "room_id": w["room"]},
+        T,
+        C,
+        "404",
     ),
     "issue link": Endpoint("post", "/quarantine/orders/{order}/link", {}, V, IN, "404"),
     "revoke link": Endpoint("delete", "/quarantine/orders/{order}/link", None, V, IN, "404"),
     "order checks": Endpoint("get", "/quarantine/orders/{order}/checks", None, V, CP, "404"),
     "order supplies": Endpoint(
-        "post", "/quarantine/orders/{order}/supplies",
-        lambda w: {"category": "food", "items": "大米"}, G, V, "404",
+        "post",
+        "/quarantine/orders/{order}/supplies",
+        lambda w: {"category": "food", "items": "大米"},
+        G,
+        V,
+        "404",
     ),
     "record check": Endpoint("post", "/quarantine/checks", reading, V, IN, "404"),
     "batch checks": Endpoint(
@@ -109,28 +142,48 @@ ENDPOINTS = {
     "round": Endpoint("get", "/quarantine/round", None, V, IN, None),
     "alerts": Endpoint("get", "/quarantine/alerts", None, V, CP, None),
     "alert outcome": Endpoint(
-        "post", "/quarantine/alerts/{alert}/outcome",
-        lambda w: {"outcome": "false_alarm", "note": "复测正常"}, V, IN, "404",
+        "post",
+        "/quarantine/alerts/{alert}/outcome",
+        lambda w: {"outcome": "false_alarm", "note": "复测正常"},
+        V,
+        IN,
+        "404",
     ),
     "board": Endpoint("get", "/quarantine/board", None, V, CP, None),
     "sites": Endpoint("get", "/quarantine/sites", None, V, CP, None),
     "create site": Endpoint(
-        "post", "/quarantine/sites",
-        lambda w: {"name": "新隔离点", "region_code": FUQIANG}, T, C, "400",
+        "post",
+        "/quarantine/sites",
+        lambda w: {"name": "新隔离点", "region_code": FUQIANG},
+        T,
+        C,
+        "400",
     ),
     "site rooms": Endpoint("get", "/quarantine/sites/{site}/rooms", None, V, CP, "404"),
     "add rooms": Endpoint(
-        "post", "/quarantine/sites/{site}/rooms", lambda w: {"numbers": ["201"], "capacity": 2},
-        T, C, "404",
+        "post",
+        "/quarantine/sites/{site}/rooms",
+        lambda w: {"numbers": ["201"], "capacity": 2},
+        T,
+        C,
+        "404",
     ),
     "site roster": Endpoint("get", "/quarantine/sites/{site}/roster", None, T, CP, "404"),
     "supplies": Endpoint("get", "/quarantine/supplies", None, G, V, None),
     "deliver": Endpoint(
-        "post", "/quarantine/supplies/{supply}/delivery", lambda w: {"note": "已送达"}, G, V,
+        "post",
+        "/quarantine/supplies/{supply}/delivery",
+        lambda w: {"note": "已送达"},
+        G,
+        V,
         "404",
     ),
     "waste": Endpoint(
-        "post", "/quarantine/waste-pickups", lambda w: {"order_id": w["order"], "bags": 2}, G, V,
+        "post",
+        "/quarantine/waste-pickups",
+        lambda w: {"order_id": w["order"], "bags": 2},
+        G,
+        V,
         "404",
     ),
 }
@@ -145,8 +198,11 @@ def world(make_user, make_person, make_order, household):
         doctor = make_user(Role.VILLAGE_DOCTOR, VILLAGE_A)
         order = make_order(starts_at=local(2026, 3, 1, 8), required_test_days=(1,))
         central = make_order(
-            person=make_person(name="李娜", household=household), by=township,
-            kind="centralised", cost_bearer="self", starts_at=local(2026, 3, 1, 8),
+            person=make_person(name="李娜", household=household),
+            by=township,
+            kind="centralised",
+            cost_bearer="self",
+            starts_at=local(2026, 3, 1, 8),
         )
         site = services.create_site(user=township, name="富强镇隔离点", region_code=FUQIANG)
         (room,) = services.add_rooms(user=township, site_id=site.pk, numbers=["101"], capacity=2)
@@ -154,12 +210,18 @@ def world(make_user, make_person, make_order, household):
             user=doctor,
             reading=services.Reading(order_id=order.pk, temperature=Decimal("38.2")),
         )
-        supply = services.request_supplies(user=cadre, order_id=order.pk, category="food",
-                                           items="米")
+        supply = services.request_supplies(
+            user=cadre, order_id=order.pk, category="food", items="米"
+        )
         free_person = make_person(GRID_A1, "王五")
     return {
-        "order": order.pk, "central": central.pk, "site": site.pk, "room": room.pk,
-        "alert": alert.pk, "supply": supply.pk, "free_person": free_person.pk,
+        "order": order.pk,
+        "central": central.pk,
+        "site": site.pk,
+        "room": room.pk,
+        "alert": alert.pk,
+        "supply": supply.pk,
+        "free_person": free_person.pk,
     }
 
 

@@ -22,11 +22,8 @@ PASSWORD = "pw-Fangkong-2026"
 pytestmark = BROWSER_TEST
 
 
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_village_doctor_does_the_round_on_a_phone(live_server, browser, make_user,
-                                                    make_person):
+def test_a_village_doctor_does_the_round_on_a_phone(live_server, browser, make_user, make_person):
     from playwright.sync_api import expect
 
     make_user(Role.VILLAGE_DOCTOR, VILLAGE_A, username="doctor_a", display_name="孙医生")
@@ -37,10 +34,19 @@ def test_a_village_doctor_does_the_round_on_a_phone(live_server, browser, make_u
     for n, name in enumerate(["张伟", "李娜", "王强"], start=1):
         home = Household.objects.create(region_id=GRID_A1, address=f"富强村一组 {n} 号")
         person = make_person(GRID_A1, name, household=home)
-        orders.append(services.order_isolation(user=cadre, data=services.OrderInput(
-            person_id=person.pk, kind="home", starts_at=timezone.now() - dt.timedelta(days=1),
-            days=14, policy_version="中高风险返乡 v3", check_windows=all_day,
-        )))
+        orders.append(
+            services.order_isolation(
+                user=cadre,
+                data=services.OrderInput(
+                    person_id=person.pk,
+                    kind="home",
+                    starts_at=timezone.now() - dt.timedelta(days=1),
+                    days=14,
+                    policy_version="中高风险返乡 v3",
+                    check_windows=all_day,
+                ),
+            )
+        )
 
     page = browser.new_page(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page.goto(f"{live_server.url}/quarantine/round/")
@@ -54,16 +60,17 @@ def test_a_village_doctor_does_the_round_on_a_phone(live_server, browser, make_u
     for order in orders[:2]:
         row = page.locator(f"#round-{order.pk}")
         row.locator("button.q-tap").click()
-        expect(page.locator(f"#round-{order.pk}.is-done")).to_be_visible()
+        # Every tap goes through the offline queue and its sync: allow for a loaded machine.
+        expect(page.locator(f"#round-{order.pk}.is-done")).to_be_visible(timeout=20_000)
 
     fever_row = page.locator(f"#round-{orders[2].pk}")
     fever_row.locator("summary").click()
     fever_row.locator("input[name=temperature]").fill("38.6")
     fever_row.locator("form button[type=submit]").last.click()
     alert = page.locator(f"#round-{orders[2].pk}.has-alert p.q-alert")
-    expect(alert).to_be_visible()
+    expect(alert).to_be_visible(timeout=20_000)
     expect(alert).to_contain_text("38.6")
-    expect(page.locator("#round-progress")).to_contain_text("3 / 3")
+    expect(page.locator("#round-progress")).to_contain_text("3 / 3", timeout=20_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "quarantine-round-phone.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -20,15 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(orders, prefix="r", **fields):
-    return [
-        services.Reading(order_id=o.pk, client_id=f"{prefix}-{o.pk}", **fields) for o in orders
-    ]
+    return [services.Reading(order_id=o.pk, client_id=f"{prefix}-{o.pk}", **fields) for o in orders]
 
 
 @freeze_time(local(2026, 3, 1, 9))
 def test_bulk_readings_are_idempotent_by_client_id(make_order, make_person, household, doctor):
-    orders = [make_order(person=make_person(name=f"人{i}", household=household))
-              for i in range(5)]
+    orders = [make_order(person=make_person(name=f"人{i}", household=household)) for i in range(5)]
     rows = _rows(orders, temperature=Decimal("36.6"))
     rows[2] = services.Reading(
         order_id=orders[2].pk, client_id="fever", temperature=Decimal("38.0")
@@ -44,8 +41,7 @@ def test_bulk_readings_are_idempotent_by_client_id(make_order, make_person, hous
 
 @freeze_time(local(2026, 3, 1, 9))
 def test_a_bad_row_stores_nothing_and_is_named(make_order, make_person, household, doctor):
-    orders = [make_order(person=make_person(name=f"人{i}", household=household))
-              for i in range(3)]
+    orders = [make_order(person=make_person(name=f"人{i}", household=household)) for i in range(3)]
     rows = _rows(orders, temperature=Decimal("36.6"))
     rows[1] = services.Reading(order_id=orders[1].pk, client_id="x", temperature=Decimal("55.0"))
     with pytest.raises(ValidationFailed) as exc:
@@ -59,8 +55,9 @@ def test_a_bad_row_stores_nothing_and_is_named(make_order, make_person, househol
 
 
 @freeze_time(local(2026, 3, 1, 9))
-def test_a_batch_with_an_order_outside_the_jurisdiction_is_404(make_order, make_person, doctor,
-                                                               make_user):
+def test_a_batch_with_an_order_outside_the_jurisdiction_is_404(
+    make_order, make_person, doctor, make_user
+):
     mine = make_order()
     theirs = make_order(person=make_person(GRID_C1, "外村人"), by=make_user("county_hq", "230231"))
     with pytest.raises(NotFound):
@@ -75,14 +72,14 @@ def test_the_overdue_computation_is_a_few_statements_whatever_the_number_of_orde
 ):
     with freeze_time(local(2026, 3, 1, 5)):
         orders = [
-            make_order(person=make_person(name=f"人{i}", household=household),
-                       starts_at=local(2026, 3, 1, 5))
+            make_order(
+                person=make_person(name=f"人{i}", household=household),
+                starts_at=local(2026, 3, 1, 5),
+            )
             for i in range(30)
         ]
     with freeze_time(local(2026, 3, 1, 9)):
-        services.bulk_record_readings(
-            user=doctor, readings=_rows(orders[:20], normal=True)
-        )
+        services.bulk_record_readings(user=doctor, readings=_rows(orders[:20], normal=True))
     with freeze_time(local(2026, 3, 1, 12, 30)), CaptureQueriesContext(connection) as queries:
         assert services.find_missed_checks() == 10
     inserts = [q for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]

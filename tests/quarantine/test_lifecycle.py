@@ -70,9 +70,7 @@ def test_a_handled_alert_does_not_escalate(make_order, doctor):
     with freeze_time(local(2026, 3, 1, 12, 1)):
         services.find_missed_checks()
         alert = Alert.objects.get(order=order)
-        services.handle_alert(
-            user=doctor, alert_id=alert.pk, outcome="returned", note="", at=None
-        )
+        services.handle_alert(user=doctor, alert_id=alert.pk, outcome="returned", note="", at=None)
     with freeze_time(local(2026, 3, 2, 12)):
         assert services.escalate_alerts() == (0, 0)
 
@@ -125,7 +123,10 @@ def test_fever_symptoms_and_absence_raise_alerts(make_order, doctor):
     with pytest.raises(ValidationFailed):  # a transfer needs to say where
         services.handle_alert(user=doctor, alert_id=fever.pk, outcome="fever_clinic", note="")
     handled = services.handle_alert(
-        user=doctor, alert_id=fever.pk, outcome="fever_clinic", note="县医院发热门诊",
+        user=doctor,
+        alert_id=fever.pk,
+        outcome="fever_clinic",
+        note="县医院发热门诊",
         at=local(2026, 3, 1, 8, 50),
     )
     assert handled.handled_at == local(2026, 3, 1, 8, 50)
@@ -148,7 +149,9 @@ def test_release_is_refused_without_the_tests_and_allowed_with_override(
                 user=cadre, order_id=order.pk, version=order.version, override_reason="复核"
             )
         released, following = services.release_order(
-            user=township, order_id=order.pk, version=order.version,
+            user=township,
+            order_id=order.pk,
+            version=order.version,
             override_reason="检测机构停电，指挥部批准",
         )
     assert released.status == "released"
@@ -159,13 +162,19 @@ def test_release_is_refused_without_the_tests_and_allowed_with_override(
 def test_release_by_the_rules_creates_the_next_stage(make_order, cadre, doctor):
     with freeze_time(local(2026, 3, 1, 8)):
         order = make_order(
-            kind="centralised", cost_bearer="self", required_test_days=(1, 14),
-            next_kind="home", next_days=7,
+            kind="centralised",
+            cost_bearer="self",
+            required_test_days=(1, 14),
+            next_kind="home",
+            next_days=7,
         )
     with freeze_time(local(2026, 3, 10, 9)):
         for day in (1, 14):
             services.record_test_result(
-                user=doctor, order_id=order.pk, day=day, result="negative",
+                user=doctor,
+                order_id=order.pk,
+                day=day,
+                result="negative",
                 sampled_on=dt.date(2026, 3, 9),
             )
         with pytest.raises(ValidationFailed) as exc:  # tests negative, period not over
@@ -189,7 +198,10 @@ def test_a_positive_test_is_never_released(make_order, township, doctor):
     with freeze_time(local(2026, 3, 1, 8)):
         order = make_order(required_test_days=(1,))
         services.record_test_result(
-            user=doctor, order_id=order.pk, day=1, result="positive",
+            user=doctor,
+            order_id=order.pk,
+            day=1,
+            result="positive",
             sampled_on=dt.date(2026, 3, 1),
         )
     with freeze_time(local(2026, 3, 20)), pytest.raises(ValidationFailed):
@@ -218,14 +230,22 @@ def test_extend_transfer_and_end_early(make_order, cadre, make_person, household
             user=cadre, order_id=order.pk, version=2, to="centralised", reason="不配合"
         )
     central = services.transfer_order(
-        user=cadre, order_id=order.pk, version=2, to="centralised", reason="不配合居家",
+        user=cadre,
+        order_id=order.pk,
+        version=2,
+        to="centralised",
+        reason="不配合居家",
         cost_bearer="self",
     )
     assert central.kind == "centralised" and central.previous_id == order.pk
     assert central.ends_at == local(2026, 3, 20)
     assert IsolationOrder.objects.get(pk=order.pk).status == "transferred"
     hospital = services.transfer_order(
-        user=cadre, order_id=central.pk, version=1, to="hospital", reason="发热",
+        user=cadre,
+        order_id=central.pk,
+        version=1,
+        to="hospital",
+        reason="发热",
         hospital="县人民医院",
     )
     assert hospital.status == "transferred" and hospital.transferred_to == "县人民医院"
@@ -270,8 +290,8 @@ def test_a_custom_schedule_is_shared_and_used_for_slots(make_order, doctor):
     first = make_order(check_windows=windows)
     assert first.schedule.windows.count() == 3
     check, _ = services.record_check(
-        user=doctor, reading=services.Reading(order_id=first.pk, normal=True,
-                                              taken_at=local(2026, 3, 1, 8, 30))
+        user=doctor,
+        reading=services.Reading(order_id=first.pk, normal=True, taken_at=local(2026, 3, 1, 8, 30)),
     )
     assert check.slot == local(2026, 3, 1, 7)
 
@@ -312,7 +332,8 @@ def test_checks_continue_past_the_planned_end_until_release(make_order):
     with freeze_time(local(2026, 3, 3, 12, 30)):  # planned end 3-2 05:00, not yet released
         assert services.find_missed_checks() == 2  # 3-2 afternoon and 3-3 morning
     assert set(Alert.objects.filter(order=order).values_list("slot", flat=True)) == {
-        local(2026, 3, 2, 14), local(2026, 3, 3, 6)
+        local(2026, 3, 2, 14),
+        local(2026, 3, 3, 6),
     }
 
 
@@ -328,9 +349,12 @@ def test_results_from_the_testing_module_fill_the_required_tests(make_order, cad
         person_id=person, sampled_on=dt.date(2026, 3, 10), result="negative"
     )
     assert late.day == 7
-    assert services.apply_test_result(  # an extra negative test is not required
-        person_id=person, sampled_on=dt.date(2026, 3, 11), result="negative"
-    ) is None
+    assert (
+        services.apply_test_result(  # an extra negative test is not required
+            person_id=person, sampled_on=dt.date(2026, 3, 11), result="negative"
+        )
+        is None
+    )
     with freeze_time(local(2026, 3, 15, 9)):
         services.apply_test_result(
             person_id=person, sampled_on=dt.date(2026, 3, 15), result="negative"
@@ -347,5 +371,4 @@ def test_an_extra_positive_result_blocks_the_release(make_order, township):
     )
     assert (extra.day, extra.result) == (4, "positive")
     with freeze_time(local(2026, 3, 16, 9)), pytest.raises(ValidationFailed):
-        services.release_order(user=township, order_id=order.pk, version=1,
-                               override_reason="x")
+        services.release_order(user=township, order_id=order.pk, version=1, override_reason="x")

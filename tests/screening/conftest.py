@@ -35,16 +35,21 @@ def hq(make_user):
 @pytest.fixture
 def policy(hq):
     policy, _task = services.publish_policy(
-        user=hq, region_code=COUNTY, title="拜泉县返乡人员管控", notice="拜防指〔2022〕1号",
-        rules=STANDARD_RULES, reevaluate=False,
-    )  # fmt: skip
+        user=hq,
+        region_code=COUNTY,
+        title="拜泉县返乡人员管控",
+        notice="拜防指〔2022〕1号",
+        rules=STANDARD_RULES,
+        reevaluate=False,
+    )
     return policy
 
 
 @pytest.fixture
 def high_area(hq):
     (area,) = services.create_risk_areas(
-        user=hq, reevaluate=False,
+        user=hq,
+        reevaluate=False,
         areas=[RiskAreaInput(WUHAN_JIANGHAN, "武汉市江汉区", "high", dt.date(2022, 1, 1))],
-    )  # fmt: skip
+    )
     return area

@@ -17,27 +17,38 @@ from tests.conftest import COUNTY, GRID_A1, GRID_C1, VILLAGE_A, VILLAGE_C
 from tests.people.conftest import ApiClient
 
 RULES = [
-    {"level": "high", "look_back_days": 14, "measure": "centralised", "days": 14,
-     "home_days": 7, "test_days": [1, 4, 7, 14]},
+    {
+        "level": "high",
+        "look_back_days": 14,
+        "measure": "centralised",
+        "days": 14,
+        "home_days": 7,
+        "test_days": [1, 4, 7, 14],
+    },
     {"level": "medium", "look_back_days": 14, "measure": "home", "days": 14, "test_days": [1, 7]},
-]  # fmt: skip
+]
 
 
 @pytest.fixture
 def world(make_user, make_person, policy, high_area):
     person = make_person(GRID_A1, "张伟")
     other = make_person(GRID_C1, "李娜")
-    Stay.objects.create(person=person, region_code=GRID_A1, place_code="420103",
-                        place="武汉市江汉区", arrived=dt.date(2022, 1, 3),
-                        left=dt.date(2022, 1, 5), source="police")  # fmt: skip
+    Stay.objects.create(
+        person=person,
+        region_code=GRID_A1,
+        place_code="420103",
+        place="武汉市江汉区",
+        arrived=dt.date(2022, 1, 3),
+        left=dt.date(2022, 1, 5),
+        source="police",
+    )
     return {"person": person, "other": other, "area": high_area, "policy": policy}
 
 
 def endpoints(w):
     """(method, path, body, a role allowed, a role without the action)."""
     p, a, pol = w["person"].pk, w["area"].pk, w["policy"].pk
-    area = {"place": "上海市", "region_code": "3101", "level": "medium",
-            "valid_from": "2022-01-02"}  # fmt: skip
+    area = {"place": "上海市", "region_code": "3101", "level": "medium", "valid_from": "2022-01-02"}
     return [
         ("get", "/screening/risk-areas", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
         ("post", "/screening/risk-areas", area, Role.COUNTY_HQ, Role.VILLAGE_CADRE),
@@ -115,8 +126,9 @@ def test_person_endpoints_outside_jurisdiction_are_404_and_lists_filtered(world,
 @freeze_time("2022-01-10 12:00:00")
 def test_journey_policy_flags_with_reason_and_masks_by_role(world, make_user):
     hq = ApiClient(make_user(Role.COUNTY_HQ, COUNTY))
-    created = hq.post("/screening/policies", {"region_code": COUNTY, "title": "二版",
-                                               "rules": RULES})  # fmt: skip
+    created = hq.post(
+        "/screening/policies", {"region_code": COUNTY, "title": "二版", "rules": RULES}
+    )
     assert created.status_code == 201 and created.json()["version"] == 2
     assert created.json()["task_id"]
     page = ApiClient(make_user(Role.GRID_WORKER, GRID_A1)).get("/screening/decisions").json()
@@ -132,12 +144,12 @@ def test_journey_policy_flags_with_reason_and_masks_by_role(world, make_user):
 
 def test_bad_bodies_are_field_errors(world, make_user):
     hq = ApiClient(make_user(Role.COUNTY_HQ, COUNTY))
-    bad = hq.post("/screening/risk-areas", {"place": "x\x00", "level": "severe",
-                                            "valid_from": 0})  # fmt: skip
+    bad = hq.post("/screening/risk-areas", {"place": "x\x00", "level": "severe", "valid_from": 0})
     assert bad.status_code == 422
-    backwards = hq.post("/screening/risk-areas", {"place": "上海", "level": "high",
-                                                  "valid_from": "2022-01-05",
-                                                  "valid_to": "2022-01-01"})  # fmt: skip
+    backwards = hq.post(
+        "/screening/risk-areas",
+        {"place": "上海", "level": "high", "valid_from": "2022-01-05", "valid_to": "2022-01-01"},
+    )
     assert backwards.status_code == 400
     stale = hq.patch(f"/screening/risk-areas/{world['area'].pk}", {"version": 9, "notice": "x"})
     assert stale.status_code == 409
@@ -147,9 +159,11 @@ def test_risk_area_import_from_csv_gbk_and_row_errors(make_user, county):
     user = make_user(Role.COUNTY_HQ, COUNTY)
     token = ApiToken.issue(user)
     client = Client(headers={"Authorization": f"Bearer {token}"})
-    text = ("地区代码,地点,风险等级,起始日期,截止日期,来源通知\n"
-            "420103,武汉市江汉区,高风险,2022/1/1,,国务院联防联控机制通知\n"
-            "3101,上海市,中风险,2022年1月2日,2022-01-20,\n")  # fmt: skip
+    text = (
+        "地区代码,地点,风险等级,起始日期,截止日期,来源通知\n"
+        "420103,武汉市江汉区,高风险,2022/1/1,,国务院联防联控机制通知\n"
+        "3101,上海市,中风险,2022年1月2日,2022-01-20,\n"
+    )
     upload = SimpleUploadedFile("风险地区.csv", text.encode("gbk"), "text/csv")
     ok = client.post("/api/v1/screening/risk-areas/import", {"file": upload})
     assert ok.status_code == 201, ok.content

@@ -22,15 +22,25 @@ API = "/screening"
 
 
 def _task(person, *, escalation, hours_late, assignee=None):
-    stay = Stay.objects.create(person=person, region_code=person.region_code, place="武汉市江汉区",
-                               arrived=dt.date(2022, 1, 3), left=dt.date(2022, 1, 5),
-                               source="police")  # fmt: skip
+    stay = Stay.objects.create(
+        person=person,
+        region_code=person.region_code,
+        place="武汉市江汉区",
+        arrived=dt.date(2022, 1, 3),
+        left=dt.date(2022, 1, 5),
+        source="police",
+    )
     now = timezone.now()
     return VisitTask.objects.create(
-        person=person, region_code=person.region_code, stay=stay, reason="武汉市江汉区停留",
-        assignee=assignee, due_at=now - dt.timedelta(hours=hours_late), escalation=escalation,
+        person=person,
+        region_code=person.region_code,
+        stay=stay,
+        reason="武汉市江汉区停留",
+        assignee=assignee,
+        due_at=now - dt.timedelta(hours=hours_late),
+        escalation=escalation,
         escalated_at=now if escalation else None,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -40,16 +50,25 @@ def late(make_user, make_person):
     worker = make_user(Role.GRID_WORKER, GRID_A1, display_name="王网格")
     spare = make_user(Role.GRID_WORKER, VILLAGE_A, display_name="李网格")
     tasks = {
-        "village": _task(make_person(GRID_A1, "张伟", phone=PHONE),
-                         escalation=VisitTask.Escalation.VILLAGE, hours_late=3,
-                         assignee=worker),
-        "township": _task(make_person(GRID_A1, "刘洋"),
-                          escalation=VisitTask.Escalation.TOWNSHIP, hours_late=30),
-        "other": _task(make_person(GRID_C1, "孙丽"), escalation=VisitTask.Escalation.VILLAGE,
-                       hours_late=2),
-        "on_time": _task(make_person(GRID_A1, "赵敏"), escalation=VisitTask.Escalation.NONE,
-                         hours_late=-1, assignee=worker),
-    }  # fmt: skip
+        "village": _task(
+            make_person(GRID_A1, "张伟", phone=PHONE),
+            escalation=VisitTask.Escalation.VILLAGE,
+            hours_late=3,
+            assignee=worker,
+        ),
+        "township": _task(
+            make_person(GRID_A1, "刘洋"), escalation=VisitTask.Escalation.TOWNSHIP, hours_late=30
+        ),
+        "other": _task(
+            make_person(GRID_C1, "孙丽"), escalation=VisitTask.Escalation.VILLAGE, hours_late=2
+        ),
+        "on_time": _task(
+            make_person(GRID_A1, "赵敏"),
+            escalation=VisitTask.Escalation.NONE,
+            hours_late=-1,
+            assignee=worker,
+        ),
+    }
     return {"worker": worker, "spare": spare, **tasks}
 
 
@@ -73,7 +92,8 @@ def test_each_level_sees_its_escalations_within_its_jurisdiction(late, make_user
     other_town = ApiClient(make_user(Role.TOWNSHIP, BAIQUAN))
     assert ids(other_town.get(f"{API}/visits/escalated")) == set()
     assert ids(other_town.get(f"{API}/visits/escalated", {"level": "village"})) == {
-        late["other"].pk}
+        late["other"].pk
+    }
 
 
 def test_escalation_page_in_chinese_with_filter_and_home_badge(late, make_user):
@@ -98,8 +118,11 @@ def test_village_reassigns_to_another_grid_worker_of_the_area(late, make_user):
     task, spare = late["village"], late["spare"]
     cadre_user = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
     cadre = browser(cadre_user)
-    answer = cadre.post(f"/screening/visits/escalated/{task.pk}/reassign/",
-                        {"assignee": spare.pk}, headers={"HX-Request": "true"})
+    answer = cadre.post(
+        f"/screening/visits/escalated/{task.pk}/reassign/",
+        {"assignee": spare.pk},
+        headers={"HX-Request": "true"},
+    )
     body = answer.content.decode()
     assert answer.status_code == 200 and "已改派给李网格" in body
     assert f'id="escalation-{task.pk}"' in body
@@ -116,8 +139,9 @@ def test_village_reassigns_to_another_grid_worker_of_the_area(late, make_user):
         answer = api.post(f"{API}/visits/{task.pk}/reassign", {"assignee_id": worker.pk})
         assert answer.status_code == 400, worker
         assert answer.json()["errors"][0]["field"] == "assignee"
-    plain = cadre.post(f"/screening/visits/escalated/{task.pk}/reassign/",
-                       {"assignee": late["worker"].pk})
+    plain = cadre.post(
+        f"/screening/visits/escalated/{task.pk}/reassign/", {"assignee": late["worker"].pk}
+    )
     assert plain.status_code == 302 and plain.url == "/screening/visits/escalated/"
     task.refresh_from_db()
     assert task.assignee == late["worker"]
@@ -129,25 +153,32 @@ def test_village_or_township_makes_the_visit_itself(late, make_user):
     cadre = browser(cadre_user)
     form = cadre.get(f"/screening/visits/escalated/{task.pk}/handle/").content.decode()
     assert "是否在家" in form and "返回超时升级的走访" in form and f'value="{PHONE}"' in form
-    wrong = cadre.post(f"/screening/visits/escalated/{task.pk}/handle/",
-                       {"present": "yes", "health": "symptoms"})
+    wrong = cadre.post(
+        f"/screening/visits/escalated/{task.pk}/handle/", {"present": "yes", "health": "symptoms"}
+    )
     assert wrong.status_code == 200 and "请填写症状或体温" in wrong.content.decode()
-    done = cadre.post(f"/screening/visits/escalated/{task.pk}/handle/", {
-        "present": "yes", "health": "normal", "temperature": "36.6", "phone": PHONE})
+    done = cadre.post(
+        f"/screening/visits/escalated/{task.pk}/handle/",
+        {"present": "yes", "health": "normal", "temperature": "36.6", "phone": PHONE},
+    )
     assert done.status_code == 302 and done.url == "/screening/visits/escalated/"
     task.refresh_from_db()
     assert task.status == "done" and task.done_by == cadre_user and task.present is True
     after = cadre.get("/screening/visits/escalated/").content.decode()
     assert "对张伟的走访已登记" in after and f'id="escalation-{task.pk}"' not in after
     town = ApiClient(make_user(Role.TOWNSHIP, FUQIANG))
-    answer = town.post(f"{API}/visits/{late['township'].pk}/handle",
-                       {"present": False, "healthy": True, "note": "电话联系，已外出"})
+    answer = town.post(
+        f"{API}/visits/{late['township'].pk}/handle",
+        {"present": False, "healthy": True, "note": "电话联系，已外出"},
+    )
     assert answer.status_code == 200 and answer.json()["status"] == "done"
-    again = town.post(f"{API}/visits/{late['township'].pk}/handle",
-                      {"present": True, "healthy": True})
+    again = town.post(
+        f"{API}/visits/{late['township'].pk}/handle", {"present": True, "healthy": True}
+    )
     assert again.status_code == 400
-    not_late = town.post(f"{API}/visits/{late['on_time'].pk}/handle",
-                         {"present": True, "healthy": True})
+    not_late = town.post(
+        f"{API}/visits/{late['on_time'].pk}/handle", {"present": True, "healthy": True}
+    )
     assert not_late.status_code == 400
     assert late["on_time"].__class__.objects.get(pk=late["on_time"].pk).status == "open"
 
@@ -165,24 +196,36 @@ def test_escalation_denials_and_masking(late, make_user):
     assert ApiClient(supply).get(f"{API}/visits/escalated").status_code == 403
     assert browser(supply).get("/screening/visits/escalated/").status_code == 403
     # Grid workers and doctors follow visits but do not receive escalations.
-    for role, code in ((Role.GRID_WORKER, GRID_A1), (Role.VILLAGE_DOCTOR, VILLAGE_A),
-                       (Role.CHECKPOINT_STAFF, VILLAGE_A)):
+    for role, code in (
+        (Role.GRID_WORKER, GRID_A1),
+        (Role.VILLAGE_DOCTOR, VILLAGE_A),
+        (Role.CHECKPOINT_STAFF, VILLAGE_A),
+    ):
         user = make_user(role, code)
         api = ApiClient(user)
         assert api.post(f"{API}/visits/{task.pk}/reassign", reassign).status_code == 403
         assert api.post(f"{API}/visits/{task.pk}/handle", body).status_code == 403
         page = browser(user)
-        assert page.post(f"/screening/visits/escalated/{task.pk}/reassign/",
-                         {"assignee": late["spare"].pk}).status_code == 403
+        assert (
+            page.post(
+                f"/screening/visits/escalated/{task.pk}/reassign/", {"assignee": late["spare"].pk}
+            ).status_code
+            == 403
+        )
         assert page.get(f"/screening/visits/escalated/{task.pk}/handle/").status_code == 403
     outsider = make_user(Role.VILLAGE_CADRE, VILLAGE_C)
     api = ApiClient(outsider)
     assert api.post(f"{API}/visits/{task.pk}/reassign", reassign).status_code == 404
     assert api.post(f"{API}/visits/{task.pk}/handle", body).status_code == 404
-    assert browser(outsider).post(f"/screening/visits/escalated/{task.pk}/reassign/",
-                                  {"assignee": late["spare"].pk}).status_code == 404
-    assert browser(outsider).get(
-        f"/screening/visits/escalated/{task.pk}/handle/").status_code == 404
+    assert (
+        browser(outsider)
+        .post(f"/screening/visits/escalated/{task.pk}/reassign/", {"assignee": late["spare"].pk})
+        .status_code
+        == 404
+    )
+    assert (
+        browser(outsider).get(f"/screening/visits/escalated/{task.pk}/handle/").status_code == 404
+    )
     # A grid worker sees only the escalated visits of their own grid.
     other_grid = make_user(Role.GRID_WORKER, GRID_A2)
     assert ids(ApiClient(other_grid).get(f"{API}/visits/escalated")) == set()

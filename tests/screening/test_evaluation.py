@@ -18,9 +18,15 @@ from .conftest import STANDARD_RULES, TODAY, WUHAN_JIANGHAN
 
 
 def stay(person, place_code, place, arrived, left):
-    return Stay.objects.create(person=person, region_code=person.region_code,
-                               place_code=place_code, place=place, arrived=arrived,
-                               left=left, source="police")  # fmt: skip
+    return Stay.objects.create(
+        person=person,
+        region_code=person.region_code,
+        place_code=place_code,
+        place=place,
+        arrived=arrived,
+        left=left,
+        source="police",
+    )
 
 
 def current(person):
@@ -91,9 +97,13 @@ def test_new_policy_version_keeps_history_and_lifting_is_recorded(
     stay(person, "420103", "武汉市江汉区", dt.date(2022, 1, 3), dt.date(2022, 1, 5))
     evaluate_region(region_code=COUNTY, as_of=TODAY)
     v2, _ = services.publish_policy(
-        user=hq, region_code=COUNTY, title="调整", notice="", reevaluate=False,
+        user=hq,
+        region_code=COUNTY,
+        title="调整",
+        notice="",
+        reevaluate=False,
         rules=[RuleInput("high", 7, "home", days=7, test_days=(1, 7)), *STANDARD_RULES[1:]],
-    )  # fmt: skip
+    )
     evaluate_region(region_code=COUNTY, as_of=TODAY)
     history = list(person.decisions.order_by("decided_at", "id"))
     assert [d.policy.version for d in history] == [1, 2]

@@ -8,8 +8,13 @@ from fangkong.screening.models import Omission, SourceRecord
 from tests.conftest import COUNTY, GRID_A1, GRID_C1, VILLAGE_A, VILLAGE_C
 from tests.people.conftest import ApiClient
 
-RULE = {"region_code": COUNTY, "amount_before": 2000, "amount_after": 5000,
-        "cutoff": "2022-01-10", "deadline_days": 1}  # fmt: skip
+RULE = {
+    "region_code": COUNTY,
+    "amount_before": 2000,
+    "amount_after": 5000,
+    "cutoff": "2022-01-10",
+    "deadline_days": 1,
+}
 
 
 def put(client, path, body):
@@ -19,9 +24,14 @@ def put(client, path, body):
 
 
 def linked(person, source, day):
-    return SourceRecord.objects.create(source=source, name=person.name, region_code=
-                                       person.region_code, reported_on=day, person=person,
-                                       link_method="id")  # fmt: skip
+    return SourceRecord.objects.create(
+        source=source,
+        name=person.name,
+        region_code=person.region_code,
+        reported_on=day,
+        person=person,
+        link_method="id",
+    )
 
 
 def test_omissions_found_with_amounts_evidence_and_ledger(make_user, make_person):
@@ -40,8 +50,10 @@ def test_omissions_found_with_amounts_evidence_and_ledger(make_user, make_person
     answer = hq.post("/screening/omissions/find", {"region_code": COUNTY})
     assert answer.json() == {"created": 3}
     assert hq.post("/screening/omissions/find", {"region_code": COUNTY}).json() == {"created": 0}
-    assert Omission.objects.get(person=late).evidence == \
-        "群众举报于2022-01-05发现，村至2022-01-08才上报（时限1天）"
+    assert (
+        Omission.objects.get(person=late).evidence
+        == "群众举报于2022-01-05发现，村至2022-01-08才上报（时限1天）"
+    )
     assert Omission.objects.get(person=never).evidence == "公安推送于2022-01-05发现，村未上报"
     ledger = {v["region_code"]: v for v in hq.get("/screening/omissions").json()}
     assert ledger[GRID_A1[:12]]["count"] == 2 and ledger[GRID_A1[:12]]["total"] == 4000
@@ -56,8 +68,7 @@ def test_omission_denials(make_user, make_person):
     assert put(cadre, "/screening/penalty-rule", RULE).status_code == 403
     assert cadre.post("/screening/omissions/find", {"region_code": COUNTY}).status_code == 403
     assert put(ApiClient(), "/screening/penalty-rule", RULE).status_code == 401
-    assert ApiClient().post("/screening/omissions/find",
-                            {"region_code": COUNTY}).status_code == 401
+    assert ApiClient().post("/screening/omissions/find", {"region_code": COUNTY}).status_code == 401
     assert ApiClient().get("/screening/omissions").status_code == 401
     supply = ApiClient(make_user(Role.SUPPLY_OFFICER, VILLAGE_A))
     assert supply.get("/screening/omissions").status_code == 403

@@ -25,11 +25,18 @@ REASON = "于2022-01-03至01-05在武汉市江汉区停留"
 def pair(make_user, make_person):
     """A police entry without an ID number that sounds like a registered person: a pair."""
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
-    vague = make_person(GRID_A1, "赵敏", id_number=None, phone=PHONE,
-                        birth_date=dt.date(1992, 2, 2), sex="F")
-    reconciliation.add_records(user=cadre, source="police", records=[
-        RecordInput("赵民", GRID_A1, dt.date(2022, 1, 5), sex="F",
-                    birth_date=dt.date(1992, 2, 2))])  # fmt: skip
+    vague = make_person(
+        GRID_A1, "赵敏", id_number=None, phone=PHONE, birth_date=dt.date(1992, 2, 2), sex="F"
+    )
+    reconciliation.add_records(
+        user=cadre,
+        source="police",
+        records=[
+            RecordInput(
+                "赵民", GRID_A1, dt.date(2022, 1, 5), sex="F", birth_date=dt.date(1992, 2, 2)
+            )
+        ],
+    )
     reconciliation.reconcile(user=cadre, region_code=VILLAGE_A)
     found = CandidatePair.objects.get()
     assert found.person == vague
@@ -51,15 +58,17 @@ def test_reconciliation_page_in_chinese_shows_pair_side_by_side(pair, make_user)
 
 def test_confirm_in_the_browser_links_the_record(pair, make_user):
     cadre = browser(make_user(Role.VILLAGE_CADRE, VILLAGE_A))
-    answer = cadre.post(f"/screening/reconciliation/pairs/{pair.pk}/confirm/",
-                        headers={"HX-Request": "true"})
+    answer = cadre.post(
+        f"/screening/reconciliation/pairs/{pair.pk}/confirm/", headers={"HX-Request": "true"}
+    )
     assert answer.status_code == 200 and "已确认" in answer.content.decode()
     pair.refresh_from_db()
     record = SourceRecord.objects.get()
     assert pair.status == "confirmed" and record.person_id == pair.person_id
     assert record.link_method == "confirmed"
-    again = cadre.post(f"/screening/reconciliation/pairs/{pair.pk}/reject/",
-                       headers={"HX-Request": "true"})
+    again = cadre.post(
+        f"/screening/reconciliation/pairs/{pair.pk}/reject/", headers={"HX-Request": "true"}
+    )
     assert again.status_code == 200 and "已处理" in again.content.decode()
     pair.refresh_from_db()
     assert pair.status == "confirmed"
@@ -99,13 +108,21 @@ def test_reconciliation_denials_and_masking(pair, make_user):
 @pytest.fixture
 def visit(make_person):
     person = make_person(GRID_A1, "张伟", phone=PHONE)
-    stay = Stay.objects.create(person=person, region_code=GRID_A1, place="武汉市江汉区",
-                               arrived=dt.date(2022, 1, 3), left=dt.date(2022, 1, 5),
-                               source="police")  # fmt: skip
+    stay = Stay.objects.create(
+        person=person,
+        region_code=GRID_A1,
+        place="武汉市江汉区",
+        arrived=dt.date(2022, 1, 3),
+        left=dt.date(2022, 1, 5),
+        source="police",
+    )
     return VisitTask.objects.create(
-        person=person, region_code=GRID_A1, stay=stay, reason=REASON,
+        person=person,
+        region_code=GRID_A1,
+        stay=stay,
+        reason=REASON,
         due_at=timezone.now() - dt.timedelta(hours=1),
-    )  # fmt: skip
+    )
 
 
 def test_visit_list_and_form_in_chinese(visit, make_user):
@@ -115,16 +132,27 @@ def test_visit_list_and_form_in_chinese(visit, make_user):
     assert "visit-overdue" in listing and PHONE in listing  # grid workers see full phones
     form = worker.get(f"/screening/visits/{visit.pk}/").content.decode()
     assert "是否在家" in form and "武汉市江汉区" in form and f'value="{PHONE}"' in form
-    wrong = worker.post(f"/screening/visits/{visit.pk}/", {
-        "present": "yes", "health": "symptoms", "phone": PHONE})
+    wrong = worker.post(
+        f"/screening/visits/{visit.pk}/", {"present": "yes", "health": "symptoms", "phone": PHONE}
+    )
     assert wrong.status_code == 200 and "请填写症状或体温" in wrong.content.decode()
-    bad_phone = worker.post(f"/screening/visits/{visit.pk}/", {
-        "present": "yes", "health": "normal", "phone": "12345"})
-    assert bad_phone.status_code == 200 and 'class="field field-error"' in \
-        bad_phone.content.decode()
-    done = worker.post(f"/screening/visits/{visit.pk}/", {
-        "present": "yes", "health": "symptoms", "temperature": "37.8",
-        "symptoms": "咳嗽", "phone": "139 1111 2222", "note": "已告知居家"})
+    bad_phone = worker.post(
+        f"/screening/visits/{visit.pk}/", {"present": "yes", "health": "normal", "phone": "12345"}
+    )
+    assert (
+        bad_phone.status_code == 200 and 'class="field field-error"' in bad_phone.content.decode()
+    )
+    done = worker.post(
+        f"/screening/visits/{visit.pk}/",
+        {
+            "present": "yes",
+            "health": "symptoms",
+            "temperature": "37.8",
+            "symptoms": "咳嗽",
+            "phone": "139 1111 2222",
+            "note": "已告知居家",
+        },
+    )
     assert done.status_code == 302 and done.url == "/screening/visits/"
     visit.refresh_from_db()
     assert visit.status == "done" and visit.present is True and visit.healthy is False
@@ -140,8 +168,10 @@ def test_visit_denials_and_masking(visit, make_user):
     doctor = browser(make_user(Role.VILLAGE_DOCTOR, VILLAGE_A))
     assert doctor.get(url).status_code == 403
     assert doctor.post(url, {"present": "yes", "health": "normal"}).status_code == 403
-    assert browser(make_user(Role.SUPPLY_OFFICER, VILLAGE_A)).get(
-        "/screening/visits/").status_code == 403
+    assert (
+        browser(make_user(Role.SUPPLY_OFFICER, VILLAGE_A)).get("/screening/visits/").status_code
+        == 403
+    )
     outsider = browser(make_user(Role.GRID_WORKER, VILLAGE_C + "001"))
     assert outsider.get(url).status_code == 404
     assert outsider.post(url, {"present": "yes", "health": "normal"}).status_code == 404

@@ -129,9 +129,7 @@ def test_addresses_and_units(county, persons):
 
 
 def test_ages_phones_and_categories_are_plausible(persons):
-    ages = [
-        (AS_OF - dt.date.fromisoformat(p["birth_date"])).days // 365 for p in persons
-    ]
+    ages = [(AS_OF - dt.date.fromisoformat(p["birth_date"])).days // 365 for p in persons]
     assert min(ages) >= 0 and max(ages) <= 101
     elderly = sum(a >= 60 for a in ages) / len(ages)
     assert 0.15 < elderly < 0.45  # rural Heilongjiang is old
@@ -163,7 +161,9 @@ def test_generate_command(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_hundred_thousand_residents_are_fast(tmp_path):
+def test_hundred_thousand_residents_are_generated(tmp_path):
+    # No duration is asserted (issue 11: this missed on a busy machine and stopped the
+    # PostgreSQL run); the time is bench/synth_generate.py's figure.
     summary = generate_county(residents=100_000, seed=1, out_dir=tmp_path)
     assert summary.residents == 100_000
-    assert summary.seconds < 10  # ~1.2 s here; a million takes about 10 s
+    assert summary.seconds > 0

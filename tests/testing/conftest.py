@@ -35,10 +35,13 @@ def round_(hq):
     """A running whole-population round of 富强镇 and 拜泉镇, pools of 10, open for a day."""
     now = timezone.now()
     return services.create_campaign(
-        user=hq, name="第一轮全员核酸", region_codes=[FUQIANG, BAIQUAN],
-        starts_at=now - dt.timedelta(hours=2), ends_at=now + dt.timedelta(hours=22),
+        user=hq,
+        name="第一轮全员核酸",
+        region_codes=[FUQIANG, BAIQUAN],
+        starts_at=now - dt.timedelta(hours=2),
+        ends_at=now + dt.timedelta(hours=22),
         pool_size=10,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -52,22 +55,33 @@ def people(make_person, household):
 
     def make(n: int, region: str = GRID_A1, **fields):
         return [
-            make_person(region, f"居民{i}", household=household if region == GRID_A1 else None,
-                        **fields)
+            make_person(
+                region, f"居民{i}", household=household if region == GRID_A1 else None, **fields
+            )
             for i in range(n)
-        ]  # fmt: skip
+        ]
 
     return make
 
 
-def scan(person, tube: str, *, capacity: int | None = 10, retest: bool = False,
-         device_id: str | None = None, at: dt.datetime | None = None) -> ScanRow:  # fmt: skip
+def scan(
+    person,
+    tube: str,
+    *,
+    capacity: int | None = 10,
+    retest: bool = False,
+    device_id: str | None = None,
+    at: dt.datetime | None = None,
+) -> ScanRow:
     """One device scan of ``person`` into ``tube``."""
     return ScanRow(
         device_sample_id=device_id or f"dev-{next(_device_ids)}",
-        tube=tube, sampled_at=at or timezone.now(), id_number=person.id_number,
-        capacity=capacity, retest=retest,
-    )  # fmt: skip
+        tube=tube,
+        sampled_at=at or timezone.now(),
+        id_number=person.id_number,
+        capacity=capacity,
+        retest=retest,
+    )
 
 
 @pytest.fixture
@@ -76,9 +90,10 @@ def pooled(round_, sampler):
 
     def make(persons, tube: str, capacity: int = 10):
         report = services.ingest_samples(
-            user=sampler, campaign_id=round_.pk,
+            user=sampler,
+            campaign_id=round_.pk,
             rows=[scan(p, tube, capacity=capacity) for p in persons],
-        )  # fmt: skip
+        )
         assert report.rejected == [] and report.accepted == len(persons)
         return report
 

@@ -30,23 +30,43 @@ def world(make_user, make_person, county):
     worker = make_user(Role.GRID_WORKER, GRID_A1)
     now = timezone.now()
     campaign = services.create_campaign(
-        user=cadre, name="富强村核酸", region_codes=[VILLAGE_A],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=5),
-    )  # fmt: skip
+        user=cadre,
+        name="富强村核酸",
+        region_codes=[VILLAGE_A],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=5),
+    )
     point = services.create_point(
-        user=cadre, name="村委会", location="广场", region_code=GRID_A1,
-        opens_at=dt.time(7), closes_at=dt.time(19), lanes=2, throughput_per_lane_hour=60,
-    )  # fmt: skip
+        user=cadre,
+        name="村委会",
+        location="广场",
+        region_code=GRID_A1,
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+        lanes=2,
+        throughput_per_lane_hour=60,
+    )
     persons = [make_person(GRID_A1, f"村民{i}", phone=f"1391234{i:04d}") for i in range(5)]
-    services.ingest_samples(user=sampler, campaign_id=campaign.pk,
-                            rows=[scan(p, "POOL-1") for p in persons[:3]]
-                            + [scan(persons[3], "ONE-1", capacity=1)])  # fmt: skip
-    services.record_results(user=sampler, campaign_id=campaign.pk, source="lab",
-                            results=[("POOL-1", "positive", 1), ("ONE-1", "positive", 2)])
+    services.ingest_samples(
+        user=sampler,
+        campaign_id=campaign.pk,
+        rows=[scan(p, "POOL-1") for p in persons[:3]] + [scan(persons[3], "ONE-1", capacity=1)],
+    )
+    services.record_results(
+        user=sampler,
+        campaign_id=campaign.pk,
+        source="lab",
+        results=[("POOL-1", "positive", 1), ("ONE-1", "positive", 2)],
+    )
     return {
-        "campaign": campaign, "point": point, "persons": persons, "cadre": cadre,
-        "sampler": sampler, "worker": worker, "task": RecallTask.objects.get(assignee=worker),
-    }  # fmt: skip
+        "campaign": campaign,
+        "point": point,
+        "persons": persons,
+        "cadre": cadre,
+        "sampler": sampler,
+        "worker": worker,
+        "task": RecallTask.objects.get(assignee=worker),
+    }
 
 
 def endpoints(w):
@@ -56,51 +76,136 @@ def endpoints(w):
     t = w["task"].pk
     return [
         ("get", "/testing/campaigns", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
-        ("post", "/testing/campaigns", {"name": "二轮", "region_codes": [VILLAGE_A],
-         "starts_at": now.isoformat(), "ends_at": (now + dt.timedelta(hours=9)).isoformat()},
-         Role.VILLAGE_CADRE, Role.TESTING_STAFF),
+        (
+            "post",
+            "/testing/campaigns",
+            {
+                "name": "二轮",
+                "region_codes": [VILLAGE_A],
+                "starts_at": now.isoformat(),
+                "ends_at": (now + dt.timedelta(hours=9)).isoformat(),
+            },
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
         ("get", f"/testing/campaigns/{c}", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
-        ("post", f"/testing/campaigns/{c}/status", {"status": "running"}, Role.VILLAGE_CADRE,
-         Role.TESTING_STAFF),
-        ("get", f"/testing/campaigns/{c}/coverage", None, Role.VILLAGE_CADRE,
-         Role.SUPPLY_OFFICER),
-        ("get", f"/testing/campaigns/{c}/untested", None, Role.VILLAGE_CADRE,
-         Role.TESTING_STAFF),
-        ("get", f"/testing/campaigns/{c}/exemptions", None, Role.VILLAGE_CADRE,
-         Role.TESTING_STAFF),
-        ("post", f"/testing/campaigns/{c}/exemptions",
-         {"person_id": person.pk, "reason": "away"}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
-        ("post", f"/testing/campaigns/{c}/tubes", {"tubes": [{"barcode": "NEW-1",
-         "capacity": 10}]}, Role.TESTING_STAFF, Role.VILLAGE_CADRE),
-        ("post", f"/testing/campaigns/{c}/samples", {"samples": [{"device_sample_id": "d-x",
-         "id_number": person.id_number, "tube": "NEW-2", "sampled_at": now.isoformat()}]},
-         Role.TESTING_STAFF, Role.VILLAGE_CADRE),
-        ("post", f"/testing/campaigns/{c}/scan", {"person": person.id_number, "tube": "NEW-3",
-         "capacity": 10}, Role.TESTING_STAFF, Role.VILLAGE_CADRE),
-        ("post", f"/testing/campaigns/{c}/results", {"source": "lab", "results": [
-         {"barcode": "POOL-1", "result": "positive"}]}, Role.TESTING_STAFF, Role.VILLAGE_CADRE),
-        ("file", f"/testing/campaigns/{c}/results/file", None, Role.TESTING_STAFF,
-         Role.VILLAGE_CADRE),
-        ("get", f"/testing/campaigns/{c}/unmatched-results", None, Role.TESTING_STAFF,
-         Role.SUPPLY_OFFICER),
+        (
+            "post",
+            f"/testing/campaigns/{c}/status",
+            {"status": "running"},
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
+        ("get", f"/testing/campaigns/{c}/coverage", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
+        ("get", f"/testing/campaigns/{c}/untested", None, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
+        ("get", f"/testing/campaigns/{c}/exemptions", None, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
+        (
+            "post",
+            f"/testing/campaigns/{c}/exemptions",
+            {"person_id": person.pk, "reason": "away"},
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
+        (
+            "post",
+            f"/testing/campaigns/{c}/tubes",
+            {"tubes": [{"barcode": "NEW-1", "capacity": 10}]},
+            Role.TESTING_STAFF,
+            Role.VILLAGE_CADRE,
+        ),
+        (
+            "post",
+            f"/testing/campaigns/{c}/samples",
+            {
+                "samples": [
+                    {
+                        "device_sample_id": "d-x",
+                        "id_number": person.id_number,
+                        "tube": "NEW-2",
+                        "sampled_at": now.isoformat(),
+                    }
+                ]
+            },
+            Role.TESTING_STAFF,
+            Role.VILLAGE_CADRE,
+        ),
+        (
+            "post",
+            f"/testing/campaigns/{c}/scan",
+            {"person": person.id_number, "tube": "NEW-3", "capacity": 10},
+            Role.TESTING_STAFF,
+            Role.VILLAGE_CADRE,
+        ),
+        (
+            "post",
+            f"/testing/campaigns/{c}/results",
+            {"source": "lab", "results": [{"barcode": "POOL-1", "result": "positive"}]},
+            Role.TESTING_STAFF,
+            Role.VILLAGE_CADRE,
+        ),
+        (
+            "file",
+            f"/testing/campaigns/{c}/results/file",
+            None,
+            Role.TESTING_STAFF,
+            Role.VILLAGE_CADRE,
+        ),
+        (
+            "get",
+            f"/testing/campaigns/{c}/unmatched-results",
+            None,
+            Role.TESTING_STAFF,
+            Role.SUPPLY_OFFICER,
+        ),
         ("get", f"/testing/campaigns/{c}/recalls", None, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
         ("get", "/testing/recall-tasks", None, Role.GRID_WORKER, Role.TESTING_STAFF),
         ("post", f"/testing/recall-tasks/{t}/done", None, Role.GRID_WORKER, Role.TESTING_STAFF),
         ("get", "/testing/suspected-cases", None, Role.INVESTIGATOR, Role.VILLAGE_CADRE),
         ("get", "/testing/points", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
-        ("post", "/testing/points", {"name": "小学", "location": "操场", "region_code": GRID_A1,
-         "opens_at": "07:00", "closes_at": "19:00"}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
+        (
+            "post",
+            "/testing/points",
+            {
+                "name": "小学",
+                "location": "操场",
+                "region_code": GRID_A1,
+                "opens_at": "07:00",
+                "closes_at": "19:00",
+            },
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
         ("patch", f"/testing/points/{p}", {"lanes": 3}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
         ("get", f"/testing/points/{p}/staff", None, Role.VILLAGE_CADRE, Role.SUPPLY_OFFICER),
-        ("put", f"/testing/points/{p}/staff", {"staff_ids": [w["sampler"].pk], "version": 1},
-         Role.VILLAGE_CADRE, Role.TESTING_STAFF),
-        ("get", f"/testing/points/{p}/plan?campaign={c}", None, Role.VILLAGE_CADRE,
-         Role.SUPPLY_OFFICER),
-        ("post", "/testing/schedules", {"person_id": person.pk, "due_dates": ["2026-03-01"],
-         "origin": "居家隔离"}, Role.VILLAGE_CADRE, Role.TESTING_STAFF),
-        ("get", f"/testing/due-tests?day={timezone.localdate()}", None, Role.VILLAGE_CADRE,
-         Role.TESTING_STAFF),
-    ]  # fmt: skip
+        (
+            "put",
+            f"/testing/points/{p}/staff",
+            {"staff_ids": [w["sampler"].pk], "version": 1},
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
+        (
+            "get",
+            f"/testing/points/{p}/plan?campaign={c}",
+            None,
+            Role.VILLAGE_CADRE,
+            Role.SUPPLY_OFFICER,
+        ),
+        (
+            "post",
+            "/testing/schedules",
+            {"person_id": person.pk, "due_dates": ["2026-03-01"], "origin": "居家隔离"},
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
+        (
+            "get",
+            f"/testing/due-tests?day={timezone.localdate()}",
+            None,
+            Role.VILLAGE_CADRE,
+            Role.TESTING_STAFF,
+        ),
+    ]
 
 
 def call(client: ApiClient | Client, method: str, path: str, body):
@@ -110,14 +215,16 @@ def call(client: ApiClient | Client, method: str, path: str, body):
         return http.post("/api/v1" + path, {"file": upload})
     if isinstance(client, Client):
         return getattr(client, "get" if method == "get" else method)(
-            "/api/v1" + path, *(() if body is None else ("{}",)),
+            "/api/v1" + path,
+            *(() if body is None else ("{}",)),
             content_type="application/json",
         )
     if method == "get":
         return client.get(path)
     if method == "put":
-        return client.client.put("/api/v1" + path, json.dumps(body),
-                                 content_type="application/json")  # fmt: skip
+        return client.client.put(
+            "/api/v1" + path, json.dumps(body), content_type="application/json"
+        )
     return getattr(client, "patch" if method == "patch" else "post")(path, body or {})
 
 
@@ -159,9 +266,7 @@ def test_every_endpoint_hides_other_jurisdictions(world, make_user, index):
 @pytest.mark.parametrize("index", range(26))
 def test_every_endpoint_serves_the_allowed_role(world, make_user, index):
     method, path, body, allowed, _lacking = endpoints(world)[index]
-    user = (
-        world["worker"] if allowed == Role.GRID_WORKER else make_user(allowed, VILLAGE_A)
-    )
+    user = world["worker"] if allowed == Role.GRID_WORKER else make_user(allowed, VILLAGE_A)
     response = call(ApiClient(user), method, path, body)
     assert response.status_code in (200, 201), (path, response.content)
 
@@ -194,13 +299,21 @@ def test_the_device_api_rejects_bad_input_with_422(world):
     path = f"/testing/campaigns/{world['campaign'].pk}/samples"
     person = world["persons"][0]
     bad = [
-        {"device_sample_id": "a", "tube": "T\x00", "id_number": person.id_number,
-         "sampled_at": timezone.now().isoformat()},
+        {
+            "device_sample_id": "a",
+            "tube": "T\x00",
+            "id_number": person.id_number,
+            "sampled_at": timezone.now().isoformat(),
+        },
         {"device_sample_id": "a", "tube": "T1", "sampled_at": timezone.now().isoformat()},
         {"device_sample_id": "a", "tube": "T1", "id_number": person.id_number, "sampled_at": 0},
-        {"device_sample_id": "a" * 65, "tube": "T1", "id_number": person.id_number,
-         "sampled_at": timezone.now().isoformat()},
-    ]  # fmt: skip
+        {
+            "device_sample_id": "a" * 65,
+            "tube": "T1",
+            "id_number": person.id_number,
+            "sampled_at": timezone.now().isoformat(),
+        },
+    ]
     for sample in bad:
         response = client.post(path, {"samples": [sample]})
         assert response.status_code == 422, sample
@@ -212,10 +325,16 @@ def test_a_batch_through_the_api_is_idempotent(world):
     path = f"/testing/campaigns/{world['campaign'].pk}/samples"
     from tests.conftest import new_id_number
 
-    body = {"samples": [
-        {"device_sample_id": "dev-9-1", "id_number": new_id_number(), "tube": "X",
-         "sampled_at": timezone.now().isoformat()},
-    ]}  # fmt: skip
+    body = {
+        "samples": [
+            {
+                "device_sample_id": "dev-9-1",
+                "id_number": new_id_number(),
+                "tube": "X",
+                "sampled_at": timezone.now().isoformat(),
+            },
+        ]
+    }
     first = client.post(path, body).json()
     assert first["accepted"] == 0 and first["rejected"][0]["code"] == "unknown_person"
     assert first["rejected"][0]["message"]

@@ -19,8 +19,6 @@ PASSWORD = "pw-Fangkong-2026"
 pytestmark = BROWSER_TEST
 
 
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_sampler_records_samples_on_a_phone(live_server, browser, make_user, make_person):
     from playwright.sync_api import expect
@@ -29,9 +27,12 @@ def test_a_sampler_records_samples_on_a_phone(live_server, browser, make_user, m
     make_user(Role.TESTING_STAFF, VILLAGE_A, username="caiyang", display_name="赵护士")
     now = timezone.now()
     campaign = services.create_campaign(
-        user=cadre, name="富强村全员核酸", region_codes=[VILLAGE_A],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=8),
-    )  # fmt: skip
+        user=cadre,
+        name="富强村全员核酸",
+        region_codes=[VILLAGE_A],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=8),
+    )
     first, second = make_person(GRID_A1, "张伟"), make_person(GRID_A1, "李娜")
 
     page = browser.new_page(viewport={"width": 375, "height": 812}, locale="en-US")

@@ -40,12 +40,14 @@ person_plan = st.tuples(
     st.sampled_from(["untested", "sampled", "exempt", "exempt_sampled"]),
     st.integers(0, 2),  # tube
 )
-round_plan = st.fixed_dictionaries({
-    "people": st.lists(person_plan, min_size=0, max_size=20),
-    "categories": st.sampled_from([[], ["returnee"], ["resident", "floating"]]),
-    "regions": st.sampled_from([[FUQIANG, BAIQUAN], [VILLAGE_A], [GRID_A1, GRID_C1]]),
-    "results": st.tuples(*[st.sampled_from([None, "negative", "positive", "invalid"])] * 3),
-})  # fmt: skip
+round_plan = st.fixed_dictionaries(
+    {
+        "people": st.lists(person_plan, min_size=0, max_size=20),
+        "categories": st.sampled_from([[], ["returnee"], ["resident", "floating"]]),
+        "regions": st.sampled_from([[FUQIANG, BAIQUAN], [VILLAGE_A], [GRID_A1, GRID_C1]]),
+        "results": st.tuples(*[st.sampled_from([None, "negative", "positive", "invalid"])] * 3),
+    }
+)
 
 
 def brute_force(persons, campaign, under: str, key) -> dict[str, list[int]]:
@@ -69,10 +71,13 @@ def as_counts(coverage) -> dict[str, list[int]]:
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=round_plan)
-def test_coverage_equals_a_brute_force_count(county, make_user, plan):  # fmt: skip
+def test_coverage_equals_a_brute_force_count(county, make_user, plan):
     with transaction.atomic():
         check_one_round(make_user, plan)
         transaction.set_rollback(True)
@@ -87,13 +92,19 @@ def check_one_round(make_user, plan) -> None:
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
     now = timezone.now()
     campaign = services.create_campaign(
-        user=hq, name="轮次", region_codes=plan["regions"], categories=plan["categories"],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=1), pool_size=20,
-    )  # fmt: skip
+        user=hq,
+        name="轮次",
+        region_codes=plan["regions"],
+        categories=plan["categories"],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=1),
+        pool_size=20,
+    )
     households = {
         (grid, n): Household.objects.create(region_id=grid, address=f"{grid}-{n}号")
-        for grid in RESIDENCES for n in (0, 1)
-    }  # fmt: skip
+        for grid in RESIDENCES
+        for n in (0, 1)
+    }
     persons, rows = [], []
     for region, house, category, status, tube in plan["people"]:
         number = idnumbers.make(
@@ -101,27 +112,49 @@ def check_one_round(make_user, plan) -> None:
         )
         household = households[(region, house)] if house is not None else None
         record = Person.objects.create(
-            id_number=number, name="王芳", name_pinyin=names.keys("王芳")[0], name_initials="wf",
-            region_code=region, category=category, household=household, source=Source.VILLAGE,
-        )  # fmt: skip
+            id_number=number,
+            name="王芳",
+            name_pinyin=names.keys("王芳")[0],
+            name_initials="wf",
+            region_code=region,
+            category=category,
+            household=household,
+            source=Source.VILLAGE,
+        )
         exempt = status.startswith("exempt") and selectors.is_target(campaign, record)
         if exempt:
-            services.exempt_person(user=hq, campaign_id=campaign.pk, person_id=record.pk,
-                                   reason="away")  # fmt: skip
+            services.exempt_person(
+                user=hq, campaign_id=campaign.pk, person_id=record.pk, reason="away"
+            )
         tested = status in ("sampled", "exempt_sampled")
         if tested:
-            rows.append(ScanRow(device_sample_id=f"d{record.pk}", tube=f"T{tube}",
-                                sampled_at=now, id_number=number, capacity=20))  # fmt: skip
-        persons.append({
-            "region": region, "category": category, "exempt": exempt, "tested": tested,
-            "tube": tube, "household": str(household.pk) if household else "", "id": record.pk,
-        })  # fmt: skip
+            rows.append(
+                ScanRow(
+                    device_sample_id=f"d{record.pk}",
+                    tube=f"T{tube}",
+                    sampled_at=now,
+                    id_number=number,
+                    capacity=20,
+                )
+            )
+        persons.append(
+            {
+                "region": region,
+                "category": category,
+                "exempt": exempt,
+                "tested": tested,
+                "tube": tube,
+                "household": str(household.pk) if household else "",
+                "id": record.pk,
+            }
+        )
     report = services.ingest_samples(user=sampler, campaign_id=campaign.pk, rows=rows)
     assert report.accepted == len(rows)
     results = [(f"T{i}", r, i + 1) for i, r in enumerate(plan["results"]) if r]
     if results:
-        services.record_results(user=sampler, campaign_id=campaign.pk, results=results,
-                                source="lab")  # fmt: skip
+        services.record_results(
+            user=sampler, campaign_id=campaign.pk, results=results, source="lab"
+        )
     resulted_tubes = {i for i, r in enumerate(plan["results"]) if r}
     for p in persons:
         p["resulted"] = p["tube"] in resulted_tubes
@@ -143,11 +176,13 @@ def check_one_round(make_user, plan) -> None:
 
     untested = {p.pk for p in selectors.untested(hq, campaign)}
     expected_untested = {
-        p["id"] for p in persons
+        p["id"]
+        for p in persons
         if any(p["region"].startswith(c) for c in campaign.region_codes)
         and (not campaign.categories or p["category"] in campaign.categories)
-        and not p["tested"] and not p["exempt"]
-    }  # fmt: skip
+        and not p["tested"]
+        and not p["exempt"]
+    }
     assert untested == expected_untested
     total = selectors.coverage(hq, campaign, COUNTY).total
     assert total.untested == len(expected_untested)
@@ -161,34 +196,39 @@ def test_exemptions_need_a_reason_and_a_target(round_, hq, people, make_user):
 
     (person,) = people(1)
     with pytest.raises(ValidationFailed):
-        services.exempt_person(user=hq, campaign_id=round_.pk, person_id=person.pk,
-                               reason="other")  # fmt: skip
-    exemption = services.exempt_person(user=hq, campaign_id=round_.pk, person_id=person.pk,
-                                       reason="bedridden", note="卧床")  # fmt: skip
+        services.exempt_person(user=hq, campaign_id=round_.pk, person_id=person.pk, reason="other")
+    exemption = services.exempt_person(
+        user=hq, campaign_id=round_.pk, person_id=person.pk, reason="bedridden", note="卧床"
+    )
     assert exemption.region_code == GRID_A1
     assert list(selectors.exemptions(hq, round_)) == [exemption]
     outsider = make_user(Role.VILLAGE_CADRE, GRID_C1)
     assert list(selectors.exemptions(outsider, round_)) == []
     with pytest.raises(NotFound):
-        services.exempt_person(user=outsider, campaign_id=round_.pk, person_id=person.pk,
-                               reason="away")  # fmt: skip
+        services.exempt_person(
+            user=outsider, campaign_id=round_.pk, person_id=person.pk, reason="away"
+        )
 
 
 def test_due_tests_from_a_schedule(round_, hq, sampler, people):
     (person,) = people(1)
     today = timezone.localdate()
     schedule = services.schedule_tests(
-        person=person, due_dates=[today, today + dt.timedelta(days=3)],
-        origin="居家隔离第1、4天核酸", origin_ref="quarantine.order:1",
-    )  # fmt: skip
+        person=person,
+        due_dates=[today, today + dt.timedelta(days=3)],
+        origin="居家隔离第1、4天核酸",
+        origin_ref="quarantine.order:1",
+    )
     assert [(d.person_id, done) for d, done in selectors.due_tests(hq, today)] == [
         (person.pk, False)
     ]
-    services.record_scan(user=sampler, campaign_id=round_.pk, person=person.id_number,
-                         tube="DUE1", capacity=10)  # fmt: skip
+    services.record_scan(
+        user=sampler, campaign_id=round_.pk, person=person.id_number, tube="DUE1", capacity=10
+    )
     assert [done for _, done in selectors.due_tests(hq, today)] == [True]
     # Scheduling again from the same origin replaces the schedule.
-    again = services.schedule_tests(person=person, due_dates=[today], origin="改期",
-                                    origin_ref="quarantine.order:1")  # fmt: skip
+    again = services.schedule_tests(
+        person=person, due_dates=[today], origin="改期", origin_ref="quarantine.order:1"
+    )
     assert again.pk != schedule.pk
     assert len(selectors.due_tests(hq, today + dt.timedelta(days=3))) == 0

@@ -64,10 +64,10 @@ def sampled_round(round_, hq, sampler, people, make_person):
         user=sampler, campaign_id=round_.pk, rows=[scan(p, "POOL-A") for p in persons[:9]]
     )
     assert report.accepted == 9
-    services.record_results(user=sampler, campaign_id=round_.pk, source="lab",
-                            results=[("POOL-A", "negative", 1)])  # fmt: skip
-    services.exempt_person(user=hq, campaign_id=round_.pk, person_id=persons[9].pk,
-                           reason="away")  # fmt: skip
+    services.record_results(
+        user=sampler, campaign_id=round_.pk, source="lab", results=[("POOL-A", "negative", 1)]
+    )
+    services.exempt_person(user=hq, campaign_id=round_.pk, person_id=persons[9].pk, reason="away")
     make_person(GRID_A2, "李娜")
     assert_exact(hq, round_)
     return persons
@@ -85,15 +85,18 @@ def test_persons_registered_during_the_round_are_to_be_tested(
     assert_exact(hq, round_)
 
 
-def test_a_sampled_person_who_moves_takes_the_tallies_along(
-    round_, hq, sampled_round, make_user
-):
+def test_a_sampled_person_who_moves_takes_the_tallies_along(round_, hq, sampled_round, make_user):
     from fangkong.core.roles import Role
 
     mover, exempted = sampled_round[0], sampled_round[9]
     clerk = make_user(Role.COUNTY_HQ, COUNTY)
-    people_services.update_person(user=clerk, person_id=mover.pk, expected_version=1,
-                                  data={"region_code": GRID_B1}, reason="搬家")  # fmt: skip
+    people_services.update_person(
+        user=clerk,
+        person_id=mover.pk,
+        expected_version=1,
+        data={"region_code": GRID_B1},
+        reason="搬家",
+    )
     Person.objects.filter(pk=exempted.pk).update(region_code=GRID_A2)
     assert_exact(hq, round_)
     grid_b1 = selectors.coverage(hq, round_, GRID_B1[:12]).rows
@@ -120,9 +123,12 @@ def test_a_household_moves_with_its_members(round_, hq, sampled_round, make_user
 
     household = Household.objects.get(region_id=GRID_A1)
     clerk = make_user(Role.COUNTY_HQ, COUNTY)
-    people_services.update_household(user=clerk, household_id=household.pk,
-                                     expected_version=household.version,
-                                     data={"region_code": GRID_A2})  # fmt: skip
+    people_services.update_household(
+        user=clerk,
+        household_id=household.pk,
+        expected_version=household.version,
+        data={"region_code": GRID_A2},
+    )
     assert selectors.coverage(hq, round_, FUQIANG).total.target == 11
     rows = {r.key: r for r in selectors.coverage(hq, round_, VILLAGE_A).rows}
     assert list(rows) == [GRID_A2] and rows[GRID_A2].tested == 9
@@ -144,12 +150,17 @@ def test_a_change_of_category_in_a_round_of_some_categories(hq, sampler, people)
 
     now = timezone.now()
     returnees = services.create_campaign(
-        user=hq, name="返乡人员核酸", region_codes=[FUQIANG], categories=["returnee"],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=5),
-    )  # fmt: skip
+        user=hq,
+        name="返乡人员核酸",
+        region_codes=[FUQIANG],
+        categories=["returnee"],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=5),
+    )
     persons = people(4, category="returnee")
-    services.ingest_samples(user=sampler, campaign_id=returnees.pk,
-                            rows=[scan(p, "R-1") for p in persons[:2]])  # fmt: skip
+    services.ingest_samples(
+        user=sampler, campaign_id=returnees.pk, rows=[scan(p, "R-1") for p in persons[:2]]
+    )
     Person.objects.filter(pk=persons[3].pk).update(category="resident")
     Person.objects.filter(pk=persons[0].pk).update(region_code=GRID_A2)
     assert selectors.coverage(hq, returnees, COUNTY).total.target == 3
@@ -167,7 +178,6 @@ def test_the_registry_counts_equal_the_registry(round_, sampled_round, make_pers
         for r in Person.objects.values("region_code", "category").annotate(n=Count("id"))
     }
     kept = {
-        (r.region_code, r.category): r.persons
-        for r in RegistryCount.objects.exclude(persons=0)
+        (r.region_code, r.category): r.persons for r in RegistryCount.objects.exclude(persons=0)
     }
     assert kept == expected

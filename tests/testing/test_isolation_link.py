@@ -19,10 +19,14 @@ def _order(hq, person, days=(0, 3)):
     return quarantine.order_isolation(
         user=hq,
         data=quarantine.OrderInput(
-            person_id=person.pk, kind=IsolationKind.HOME, starts_at=timezone.now(), days=14,
-            manual_reason="自高风险地区返乡", required_test_days=days,
+            person_id=person.pk,
+            kind=IsolationKind.HOME,
+            starts_at=timezone.now(),
+            days=14,
+            manual_reason="自高风险地区返乡",
+            required_test_days=days,
         ),
-    )  # fmt: skip
+    )
 
 
 def test_required_tests_of_an_order_become_due_tests(hq, people):
@@ -39,13 +43,16 @@ def test_results_of_the_round_fill_required_tests(hq, sampler, round_, people):
     order = _order(hq, isolated, days=(0, 3))
     other_single = "T-SINGLE-2"
     services.ingest_samples(
-        user=sampler, campaign_id=round_.pk,
+        user=sampler,
+        campaign_id=round_.pk,
         rows=[scan(isolated, "P-0001", capacity=10), scan(other, other_single, capacity=1)],
-    )  # fmt: skip
+    )
     services.record_results(
-        user=hq, campaign_id=round_.pk, source="lab.xlsx",
+        user=hq,
+        campaign_id=round_.pk,
+        source="lab.xlsx",
         results=[("P-0001", "negative", 2), (other_single, "negative", 3)],
-    )  # fmt: skip
+    )
     tests = {t.day: t.result for t in RequiredTest.objects.filter(order=order)}
     assert tests == {0: IsolationResult.NEGATIVE, 3: IsolationResult.PENDING}
 

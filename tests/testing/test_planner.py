@@ -15,26 +15,34 @@ D = dt.datetime
 
 def test_open_hours_inside_the_window():
     slots = planner.open_slots(
-        window_start=D(2026, 3, 1, 6), window_end=D(2026, 3, 2, 6),
-        opens_at=dt.time(7), closes_at=dt.time(19),
-    )  # fmt: skip
+        window_start=D(2026, 3, 1, 6),
+        window_end=D(2026, 3, 2, 6),
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+    )
     assert len(slots) == 12 and sum(f for _, f in slots) == 12
     assert slots[0][0] == D(2026, 3, 1, 7) and slots[-1][0] == D(2026, 3, 1, 18)
     # Half hours at both ends, and two days.
     slots = planner.open_slots(
-        window_start=D(2026, 3, 1, 7, 30), window_end=D(2026, 3, 2, 8, 30),
-        opens_at=dt.time(7), closes_at=dt.time(19),
-    )  # fmt: skip
+        window_start=D(2026, 3, 1, 7, 30),
+        window_end=D(2026, 3, 2, 8, 30),
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+    )
     assert sum(f for _, f in slots) == pytest.approx(11.5 + 1.5)
 
 
 def test_lanes_and_hours_needed():
     # 12,000 people, 12 open hours, 100 samples per lane-hour: 10 lanes finish exactly.
     plan = planner.plan(
-        population=12_000, lanes=4, throughput_per_lane_hour=100,
-        window_start=D(2026, 3, 1, 6), window_end=D(2026, 3, 2, 6),
-        opens_at=dt.time(7), closes_at=dt.time(19),
-    )  # fmt: skip
+        population=12_000,
+        lanes=4,
+        throughput_per_lane_hour=100,
+        window_start=D(2026, 3, 1, 6),
+        window_end=D(2026, 3, 2, 6),
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+    )
     assert plan.hours_available == 12
     assert plan.lanes_needed == 10
     assert plan.hours_needed == 30  # 12,000 / (4 × 100)
@@ -46,27 +54,40 @@ def test_lanes_and_hours_needed():
     assert plan.slots[0].wait_minutes == pytest.approx(90)  # 600 waiting / 400 an hour
     assert plan.peak_wait_minutes == 1080
     one_more = planner.plan(
-        population=12_001, lanes=10, throughput_per_lane_hour=100,
-        window_start=D(2026, 3, 1, 6), window_end=D(2026, 3, 2, 6),
-        opens_at=dt.time(7), closes_at=dt.time(19),
-    )  # fmt: skip
+        population=12_001,
+        lanes=10,
+        throughput_per_lane_hour=100,
+        window_start=D(2026, 3, 1, 6),
+        window_end=D(2026, 3, 2, 6),
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+    )
     assert one_more.lanes_needed == 11
     assert not one_more.finishes_in_window
 
 
 def test_enough_lanes_and_a_peak_profile():
     plan = planner.plan(
-        population=1_200, lanes=2, throughput_per_lane_hour=60,
-        window_start=D(2026, 3, 1, 0), window_end=D(2026, 3, 2, 0),
-        opens_at=dt.time(7), closes_at=dt.time(17),
-    )  # fmt: skip
+        population=1_200,
+        lanes=2,
+        throughput_per_lane_hour=60,
+        window_start=D(2026, 3, 1, 0),
+        window_end=D(2026, 3, 2, 0),
+        opens_at=dt.time(7),
+        closes_at=dt.time(17),
+    )
     # 120 an hour arrive and 120 are served: no queue at all.
     assert plan.finishes_in_window and plan.peak_queue == 0 and plan.left_at_end == 0
     peaks = planner.plan(
-        population=1_200, lanes=2, throughput_per_lane_hour=60,
-        window_start=D(2026, 3, 1, 0), window_end=D(2026, 3, 2, 0),
-        opens_at=dt.time(7), closes_at=dt.time(17), profile=planner.PEAKS,
-    )  # fmt: skip
+        population=1_200,
+        lanes=2,
+        throughput_per_lane_hour=60,
+        window_start=D(2026, 3, 1, 0),
+        window_end=D(2026, 3, 2, 0),
+        opens_at=dt.time(7),
+        closes_at=dt.time(17),
+        profile=planner.PEAKS,
+    )
     weights = planner.PEAKS[7:17]  # 3,3,2,1.5,1,1,1,1,1,1 → 15.5
     first_hour = 1_200 * weights[0] / sum(weights)
     assert peaks.slots[0].arrivals == pytest.approx(first_hour)
@@ -78,10 +99,14 @@ def test_enough_lanes_and_a_peak_profile():
 
 def test_a_point_closed_during_the_window():
     plan = planner.plan(
-        population=100, lanes=1, throughput_per_lane_hour=60,
-        window_start=D(2026, 3, 1, 20), window_end=D(2026, 3, 1, 23),
-        opens_at=dt.time(7), closes_at=dt.time(19),
-    )  # fmt: skip
+        population=100,
+        lanes=1,
+        throughput_per_lane_hour=60,
+        window_start=D(2026, 3, 1, 20),
+        window_end=D(2026, 3, 1, 23),
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+    )
     assert plan.hours_available == 0 and plan.lanes_needed is None
     assert plan.left_at_end == 100 and not plan.finishes_in_window
 
@@ -90,13 +115,25 @@ def test_a_point_plans_the_untested_of_its_region(round_, hq, sampler, people, p
     persons = people(30)
     pooled(persons[:10], "PL1")
     point = services.create_point(
-        user=hq, name="富强村村委会", location="村委会广场", region_code=GRID_A1,
-        opens_at=dt.time(0), closes_at=dt.time(23, 59), lanes=1, throughput_per_lane_hour=5,
-    )  # fmt: skip
+        user=hq,
+        name="富强村村委会",
+        location="村委会广场",
+        region_code=GRID_A1,
+        opens_at=dt.time(0),
+        closes_at=dt.time(23, 59),
+        lanes=1,
+        throughput_per_lane_hour=5,
+    )
     services.create_point(
-        user=hq, name="富强村小学", location="小学操场", region_code=GRID_A1,
-        opens_at=dt.time(7), closes_at=dt.time(19), lanes=1, throughput_per_lane_hour=60,
-    )  # fmt: skip
+        user=hq,
+        name="富强村小学",
+        location="小学操场",
+        region_code=GRID_A1,
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+        lanes=1,
+        throughput_per_lane_hour=60,
+    )
     result = selectors.plan_point(hq, point, round_)
     assert (result.should_test, result.tested, result.sharing_points) == (30, 10, 2)
     assert result.plan.population == 10  # 20 untested shared by 2 points

@@ -32,9 +32,15 @@ def cadre(make_user):
 @pytest.fixture
 def point(cadre):
     return services.create_point(
-        user=cadre, name="村委会", location="广场", region_code=GRID_A1, opens_at=dt.time(7),
-        closes_at=dt.time(19), lanes=1, throughput_per_lane_hour=60,
-    )  # fmt: skip
+        user=cadre,
+        name="村委会",
+        location="广场",
+        region_code=GRID_A1,
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+        lanes=1,
+        throughput_per_lane_hour=60,
+    )
 
 
 @pytest.fixture
@@ -46,9 +52,8 @@ def staff(make_user):
         "grid": make_user(Role.TESTING_STAFF, GRID_A1, username="cy_grid"),
         "elsewhere": make_user(Role.TESTING_STAFF, VILLAGE_C, username="cy_elsewhere"),
         "worker": make_user(Role.GRID_WORKER, GRID_A1, username="wg_a1"),
-        "inactive": make_user(Role.TESTING_STAFF, VILLAGE_A, username="cy_gone",
-                              is_active=False),
-    }  # fmt: skip
+        "inactive": make_user(Role.TESTING_STAFF, VILLAGE_A, username="cy_gone", is_active=False),
+    }
 
 
 def staff_of(point) -> set[str]:
@@ -81,7 +86,7 @@ def test_a_planner_adds_and_removes_staff_on_the_point_page(cadre, point, staff)
         AuditEvent.objects.filter(object_type="testing.point", object_id=str(point.pk))
         .order_by("pk")
         .values_list("kind", "fields", "detail", "user")
-    )  # fmt: skip
+    )
     assert events == [
         ("update", ["staff"], "+cy_county,cy_village --", cadre.pk),
         ("update", ["staff"], "+- -cy_county", cadre.pk),
@@ -97,8 +102,7 @@ def test_a_stale_staff_list_is_refused_not_applied(cadre, point, staff):
     assert "该记录已被他人修改" in response.content.decode()
     assert staff_of(point) == {"cy_village"}
     with pytest.raises(VersionConflict) as raised:
-        services.set_point_staff(user=cadre, point_id=point.pk, staff_ids=[],
-                                 expected_version=1)  # fmt: skip
+        services.set_point_staff(user=cadre, point_id=point.pk, staff_ids=[], expected_version=1)
     assert raised.value.current_version == 2
 
 
@@ -110,15 +114,14 @@ def test_only_eligible_testing_staff_can_be_added(cadre, point, staff, who):
     assert response.status_code == 200  # the form again, with the reason
     assert staff_of(point) == set()
     with pytest.raises(ValidationFailed) as raised:
-        services.set_point_staff(user=cadre, point_id=point.pk, staff_ids=[staff[who].pk],
-                                 expected_version=1)  # fmt: skip
+        services.set_point_staff(
+            user=cadre, point_id=point.pk, staff_ids=[staff[who].pk], expected_version=1
+        )
     assert raised.value.errors[0].field == "staff_ids"
     assert SamplingPoint.objects.get(pk=point.pk).version == 1
 
 
-def test_the_staff_form_is_refused_to_other_roles_and_jurisdictions(
-    make_user, cadre, point, staff
-):
+def test_the_staff_form_is_refused_to_other_roles_and_jurisdictions(make_user, cadre, point, staff):
     url = f"/testing/points/{point.pk}/"
     body = {"staff_ids": [staff["village"].pk], "version": 1}
     assert Client().get(url).status_code == 302  # to the login page
@@ -140,17 +143,22 @@ def test_the_staff_form_is_refused_to_other_roles_and_jurisdictions(
 def test_a_village_planner_does_not_staff_the_township_point(make_user, cadre, staff):
     township = make_user(Role.TOWNSHIP, FUQIANG)
     point = services.create_point(
-        user=township, name="镇卫生院", location="院内", region_code=FUQIANG,
-        opens_at=dt.time(7), closes_at=dt.time(19), lanes=2, throughput_per_lane_hour=60,
-    )  # fmt: skip
+        user=township,
+        name="镇卫生院",
+        location="院内",
+        region_code=FUQIANG,
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+        lanes=2,
+        throughput_per_lane_hour=60,
+    )
     url = f"/testing/points/{point.pk}/"
     village = client_for(cadre)
     page = village.get(url)
     assert page.status_code == 200 and 'name="staff_ids"' not in page.content.decode()
     assert village.post(url, {"staff_ids": [staff["county"].pk], "version": 1}).status_code == 403
     with pytest.raises(PermissionDenied):
-        services.set_point_staff(user=cadre, point_id=point.pk, staff_ids=[],
-                                 expected_version=1)  # fmt: skip
+        services.set_point_staff(user=cadre, point_id=point.pk, staff_ids=[], expected_version=1)
     # The township's planner does; a village sampler works inside the township's region.
     ok = client_for(township).post(url, {"staff_ids": [staff["village"].pk], "version": 1})
     assert ok.status_code == 302 and staff_of(point) == {"cy_village"}
@@ -158,17 +166,29 @@ def test_a_village_planner_does_not_staff_the_township_point(make_user, cadre, s
 
 def test_new_points_take_only_eligible_staff(cadre, staff):
     point = services.create_point(
-        user=cadre, name="小学", location="操场", region_code=GRID_A1, opens_at=dt.time(7),
-        closes_at=dt.time(19), lanes=1, throughput_per_lane_hour=60,
+        user=cadre,
+        name="小学",
+        location="操场",
+        region_code=GRID_A1,
+        opens_at=dt.time(7),
+        closes_at=dt.time(19),
+        lanes=1,
+        throughput_per_lane_hour=60,
         staff_ids=[staff["grid"].pk],
-    )  # fmt: skip
+    )
     assert staff_of(point) == {"cy_grid"}
     with pytest.raises(ValidationFailed):
         services.create_point(
-            user=cadre, name="小学二", location="操场", region_code=GRID_A1,
-            opens_at=dt.time(7), closes_at=dt.time(19), lanes=1, throughput_per_lane_hour=60,
+            user=cadre,
+            name="小学二",
+            location="操场",
+            region_code=GRID_A1,
+            opens_at=dt.time(7),
+            closes_at=dt.time(19),
+            lanes=1,
+            throughput_per_lane_hour=60,
             staff_ids=[staff["elsewhere"].pk],
-        )  # fmt: skip
+        )
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -204,7 +224,9 @@ def test_the_staff_api_reads_and_replaces_the_list_with_versions(cadre, point, s
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "staff_ids"
     emptied = put(api, path, {"staff_ids": [], "version": 2})
     assert emptied.status_code == 200 and emptied.json() == {
-        "point_id": point.pk, "version": 3, "staff": []
+        "point_id": point.pk,
+        "version": 3,
+        "staff": [],
     }
     assert AuditEvent.objects.filter(object_type="testing.point", channel="api").count() == 2
 

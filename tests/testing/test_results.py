@@ -28,23 +28,27 @@ from .conftest import scan
 def test_results_for_unknown_tubes_are_reported_and_kept(round_, sampler, people, pooled):
     pooled(people(3), "K1")
     report = services.record_results(
-        user=sampler, campaign_id=round_.pk, source="lab-a.csv",
+        user=sampler,
+        campaign_id=round_.pk,
+        source="lab-a.csv",
         results=[("K1", "negative", 2), ("NOPE-1", "positive", 3), ("NOPE-2", "negative", 4)],
-    )  # fmt: skip
+    )
     assert report.applied == 1
     assert report.unknown == [
         {"barcode": "NOPE-1", "result": "positive", "row": 3},
         {"barcode": "NOPE-2", "result": "negative", "row": 4},
     ]
     assert set(UnmatchedResult.objects.values_list("barcode", "row")) == {
-        ("NOPE-1", 3), ("NOPE-2", 4)
-    }  # fmt: skip
+        ("NOPE-1", 3),
+        ("NOPE-2", 4),
+    }
     assert selectors.unmatched_results(sampler, round_).count() == 2
 
 
 def test_a_result_that_came_first_is_applied_when_the_tube_arrives(round_, sampler, people):
-    services.record_results(user=sampler, campaign_id=round_.pk, source="lab",
-                            results=[("EARLY", "positive", 1)])  # fmt: skip
+    services.record_results(
+        user=sampler, campaign_id=round_.pk, source="lab", results=[("EARLY", "positive", 1)]
+    )
     persons = people(4)
     services.ingest_samples(
         user=sampler, campaign_id=round_.pk, rows=[scan(p, "EARLY") for p in persons]
@@ -58,10 +62,15 @@ def test_a_result_that_came_first_is_applied_when_the_tube_arrives(round_, sampl
 
 def test_conflicting_results_are_reported_not_overwritten(round_, sampler, people, pooled):
     pooled(people(2), "C9")
-    services.record_results(user=sampler, campaign_id=round_.pk, source="a",
-                            results=[("C9", "negative", 1)])  # fmt: skip
-    again = services.record_results(user=sampler, campaign_id=round_.pk, source="b",
-                                     results=[("C9", "negative", 1), ("C9", "positive", 2)])
+    services.record_results(
+        user=sampler, campaign_id=round_.pk, source="a", results=[("C9", "negative", 1)]
+    )
+    again = services.record_results(
+        user=sampler,
+        campaign_id=round_.pk,
+        source="b",
+        results=[("C9", "negative", 1), ("C9", "positive", 2)],
+    )
     assert again.unchanged == 1
     assert [c["row"] for c in again.conflicts] == [2]
     assert Tube.objects.get(barcode="C9").result == "negative"
@@ -78,17 +87,20 @@ def test_a_positive_pool_recalls_exactly_its_persons_by_grid(
     pooled(in_a1 + in_a2 + in_c1, "POS1")
     pooled(bystanders, "NEG1")
     report = services.record_results(
-        user=sampler, campaign_id=round_.pk, source="lab",
+        user=sampler,
+        campaign_id=round_.pk,
+        source="lab",
         results=[("POS1", "positive", 1), ("NEG1", "negative", 2)],
-    )  # fmt: skip
+    )
     assert (report.recalls, report.recalled_persons, report.suspected_cases) == (1, 10, 0)
     grids = {}
     for entry in selectors.recall_entries(hq, round_):
         grids.setdefault(entry.region_code, set()).add(entry.person_id)
     assert grids == {
-        GRID_A1: {p.pk for p in in_a1}, GRID_A2: {p.pk for p in in_a2},
+        GRID_A1: {p.pk for p in in_a1},
+        GRID_A2: {p.pk for p in in_a2},
         GRID_C1: {p.pk for p in in_c1},
-    }  # fmt: skip
+    }
     # Each grid worker gets the task of their grid; A2 has no worker: an unassigned task.
     tasks = set(RecallTask.objects.values_list("region_code", "assignee_id", "persons"))
     assert tasks == {(GRID_A1, worker_a1.pk, 4), (GRID_C1, worker_c1.pk, 3), (GRID_A2, None, 3)}
@@ -102,13 +114,20 @@ def test_an_invalid_single_tube_recalls_and_a_positive_single_is_a_suspected_cas
     round_, sampler, people, make_user
 ):
     first, second = people(2)
-    services.ingest_samples(user=sampler, campaign_id=round_.pk, rows=[
-        scan(first, "S-INV", capacity=1), scan(second, "S-POS", capacity=1),
-    ])  # fmt: skip
+    services.ingest_samples(
+        user=sampler,
+        campaign_id=round_.pk,
+        rows=[
+            scan(first, "S-INV", capacity=1),
+            scan(second, "S-POS", capacity=1),
+        ],
+    )
     report = services.record_results(
-        user=sampler, campaign_id=round_.pk, source="lab",
+        user=sampler,
+        campaign_id=round_.pk,
+        source="lab",
         results=[("S-INV", "invalid", 1), ("S-POS", "positive", 2)],
-    )  # fmt: skip
+    )
     assert (report.recalls, report.recalled_persons, report.suspected_cases) == (1, 1, 1)
     case = SuspectedCase.objects.get()
     assert (case.person_id, case.region_code, case.tube.barcode) == (second.pk, GRID_A1, "S-POS")
@@ -126,10 +145,17 @@ def test_a_recalled_person_retests_and_the_task_can_be_closed(
     worker = make_user(Role.GRID_WORKER, GRID_A1)
     persons = people(3)
     pooled(persons, "RP")
-    services.record_results(user=sampler, campaign_id=round_.pk, source="lab",
-                            results=[("RP", "positive", 1)])  # fmt: skip
-    services.record_scan(user=sampler, campaign_id=round_.pk, person=persons[0].id_number,
-                         tube="RS-1", capacity=1, retest=True)  # fmt: skip
+    services.record_results(
+        user=sampler, campaign_id=round_.pk, source="lab", results=[("RP", "positive", 1)]
+    )
+    services.record_scan(
+        user=sampler,
+        campaign_id=round_.pk,
+        person=persons[0].id_number,
+        tube="RS-1",
+        capacity=1,
+        retest=True,
+    )
     entry = RecallEntry.objects.get(person=persons[0])
     assert entry.retest.tube.barcode == "RS-1"
     task = RecallTask.objects.get(assignee=worker)
@@ -148,16 +174,24 @@ def _xlsx(rows) -> bytes:
 
 
 def test_lab_files_xlsx_and_csv():
-    content = _xlsx([
-        ["某某检测中心结果"], ["序号", "试管条码", "检测结果"], [1, 12345678901, "阴性"],
-        [2, "A-2", "阳性"], [3, "", "阴性"], [4, "A-4", "待定"],
-    ])  # fmt: skip
+    content = _xlsx(
+        [
+            ["某某检测中心结果"],
+            ["序号", "试管条码", "检测结果"],
+            [1, 12345678901, "阴性"],
+            [2, "A-2", "阳性"],
+            [3, "", "阴性"],
+            [4, "A-4", "待定"],
+        ]
+    )
     parsed = labfiles.parse("结果.xlsx", content)
     assert parsed.results == [("12345678901", "negative", 3), ("A-2", "positive", 4)]
     assert [(e["row"], e["column"]) for e in parsed.errors] == [(5, "barcode"), (6, "result")]
     csv_text = "条码,结果\nb-1,negative\nB-2,无效\n".encode("gb18030")
-    assert labfiles.parse("r.csv", csv_text).results == [("B-1", "negative", 2),
-                                                         ("B-2", "invalid", 3)]
+    assert labfiles.parse("r.csv", csv_text).results == [
+        ("B-1", "negative", 2),
+        ("B-2", "invalid", 3),
+    ]
     with pytest.raises(labfiles.LabFileError):
         labfiles.parse("r.csv", b"a,b\n1,2\n")
     with pytest.raises(labfiles.LabFileError):
@@ -172,9 +206,7 @@ def test_the_background_import_applies_a_saved_file(round_, sampler, people, poo
     path = tmp_path / "lab.csv"
     path.write_text("条码,结果\nBG1,阴性\nBG404,阴性\n", encoding="utf-8")
     record = TaskRecord.objects.create(kind="testing.results", title="lab.csv", created_by=sampler)
-    result = tasks.import_results_file.call(
-        record_id=record.pk, campaign_id=round_.pk, user_id=sampler.pk, path=str(path)
-    )
+    result = tasks.import_results_file.call(record.pk, campaign_id=round_.pk, path=str(path))
     record.refresh_from_db()
     assert (record.status, result["applied"], len(result["unknown"])) == ("succeeded", 1, 1)
     assert not path.exists()

@@ -39,10 +39,11 @@ def test_a_pool_of_ten_takes_ten_and_refuses_the_eleventh(round_, sampler, peopl
 def test_a_pool_of_twenty_and_a_single_tube(round_, sampler, people):
     persons = people(21)
     report = services.ingest_samples(
-        user=sampler, campaign_id=round_.pk,
+        user=sampler,
+        campaign_id=round_.pk,
         rows=[scan(p, "P20", capacity=20) for p in persons[:20]]
         + [scan(persons[20], "S1", capacity=1)],
-    )  # fmt: skip
+    )
     assert (report.accepted, report.rejected) == (21, [])
     assert Tube.objects.get(barcode="P20").sample_count == 20
     assert Tube.objects.get(barcode="S1").capacity == 1
@@ -55,9 +56,10 @@ def test_nobody_twice_in_a_round(round_, sampler, people):
     assert first.accepted == 1
     assert codes(again) == ["already_sampled"]
     same_batch = services.ingest_samples(
-        user=sampler, campaign_id=round_.pk,
+        user=sampler,
+        campaign_id=round_.pk,
         rows=[scan(p, "C") for p in people(1)] * 1 + [scan(person, "C")],
-    )  # fmt: skip
+    )
     assert codes(same_batch) == ["already_sampled"]
     assert Sample.objects.filter(person=person).count() == 1
 
@@ -70,8 +72,14 @@ def test_the_database_refuses_a_second_sample_and_an_overfull_tube(round_, sampl
     )
     tube = Tube.objects.get(barcode="Z")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Sample.objects.create(campaign=round_, tube=tube, person=person, region_code="1",
-                              device_sample_id="x", sampled_at=timezone.now())  # fmt: skip
+        Sample.objects.create(
+            campaign=round_,
+            tube=tube,
+            person=person,
+            region_code="1",
+            device_sample_id="x",
+            sampled_at=timezone.now(),
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Tube.objects.filter(pk=tube.pk).update(sample_count=2)
 
@@ -96,9 +104,10 @@ def test_samples_may_arrive_before_their_tube_is_opened(round_, sampler, people)
     assert (tube.capacity, tube.opened_at) == (round_.pool_size, None)
     opened_at = timezone.now() - dt.timedelta(minutes=5)
     report = services.open_tubes(
-        user=sampler, campaign_id=round_.pk,
+        user=sampler,
+        campaign_id=round_.pk,
         tubes=[{"barcode": "LATE1", "capacity": 20, "opened_at": opened_at}],
-    )  # fmt: skip
+    )
     assert (report.updated, report.rejected) == (1, [])
     tube.refresh_from_db()
     assert (tube.capacity, tube.opened_at, tube.sample_count) == (20, opened_at, 3)
@@ -135,17 +144,20 @@ def test_rows_are_judged_one_by_one(round_, sampler, people, make_person):
     assert all(r["message"] for r in report.rejected)
 
 
-def test_a_sampler_cannot_record_people_outside_the_jurisdiction(
-    round_, make_user, people
-):
+def test_a_sampler_cannot_record_people_outside_the_jurisdiction(round_, make_user, people):
     from fangkong.core.roles import Role
     from tests.conftest import VILLAGE_C
 
     village_sampler = make_user(Role.TESTING_STAFF, VILLAGE_C)
     (person,) = people(1)  # lives in village A
     with pytest.raises(ValidationFailed):
-        services.record_scan(user=village_sampler, campaign_id=round_.pk, person=person.id_number,
-                             tube="Q1", capacity=10)  # fmt: skip
+        services.record_scan(
+            user=village_sampler,
+            campaign_id=round_.pk,
+            person=person.id_number,
+            tube="Q1",
+            capacity=10,
+        )
     assert Sample.objects.count() == 0
 
 
@@ -175,8 +187,9 @@ def test_a_retest_needs_a_recall_and_a_single_tube(round_, sampler, people):
         user=sampler, campaign_id=round_.pk, rows=[scan(person, "RT-S", capacity=1, retest=True)]
     )
     assert codes(refused) == ["not_recalled"]
-    services.record_results(user=sampler, campaign_id=round_.pk, results=[("RT", "positive", 1)],
-                            source="lab")  # fmt: skip
+    services.record_results(
+        user=sampler, campaign_id=round_.pk, results=[("RT", "positive", 1)], source="lab"
+    )
     pooled_retest = services.ingest_samples(
         user=sampler, campaign_id=round_.pk, rows=[scan(person, "RT-P", capacity=10, retest=True)]
     )

@@ -38,9 +38,12 @@ def lab(make_user):
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
     now = timezone.now()
     campaign = testing.create_campaign(
-        user=cadre, name="富强村第二轮", region_codes=[VILLAGE_A],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=5),
-    )  # fmt: skip
+        user=cadre,
+        name="富强村第二轮",
+        region_codes=[VILLAGE_A],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=5),
+    )
     return {
         "campaign": campaign,
         "sampler": make_user(Role.TESTING_STAFF, VILLAGE_A),
@@ -50,12 +53,25 @@ def lab(make_user):
 
 
 def positive_single(lab, person, tube: str = "ONE-1"):
-    testing.ingest_samples(user=lab["sampler"], campaign_id=lab["campaign"].pk, rows=[
-        ScanRow(device_sample_id=f"dev-{tube}", tube=tube, sampled_at=timezone.now(),
-                id_number=person.id_number, capacity=1),
-    ])  # fmt: skip
-    return testing.record_results(user=lab["sampler"], campaign_id=lab["campaign"].pk,
-                                  source="lab.csv", results=[(tube, "positive", 1)])
+    testing.ingest_samples(
+        user=lab["sampler"],
+        campaign_id=lab["campaign"].pk,
+        rows=[
+            ScanRow(
+                device_sample_id=f"dev-{tube}",
+                tube=tube,
+                sampled_at=timezone.now(),
+                id_number=person.id_number,
+                capacity=1,
+            ),
+        ],
+    )
+    return testing.record_results(
+        user=lab["sampler"],
+        campaign_id=lab["campaign"].pk,
+        source="lab.csv",
+        results=[(tube, "positive", 1)],
+    )
 
 
 def test_a_positive_single_tube_opens_a_suspected_case_for_the_investigator(lab, make_person):
@@ -65,14 +81,21 @@ def test_a_positive_single_tube_opens_a_suspected_case_for_the_investigator(lab,
 
     case = Case.objects.get()
     assert (case.person_id, case.region_code, case.status, case.found_via) == (
-        person.pk, GRID_A1, CaseStatus.SUSPECTED, FoundVia.TESTING_ROUND
+        person.pk,
+        GRID_A1,
+        CaseStatus.SUSPECTED,
+        FoundVia.TESTING_ROUND,
     )
     assert case.investigator == lab["investigator"]  # the one whose area covers the person
     assert case.report_date == timezone.localdate()
     tube, sample = Tube.objects.get(barcode="ONE-1"), Sample.objects.get()
     referral = case.referrals.get()
-    assert (referral.campaign_name, referral.tube_barcode, referral.resulted_at,
-            referral.sampled_at) == ("富强村第二轮", "ONE-1", tube.resulted_at, sample.sampled_at)
+    assert (
+        referral.campaign_name,
+        referral.tube_barcode,
+        referral.resulted_at,
+        referral.sampled_at,
+    ) == ("富强村第二轮", "ONE-1", tube.resulted_at, sample.sampled_at)
 
     suspected = SuspectedCase.objects.get()
     assert suspected.status == SuspectedCase.Status.HANDED_OVER
@@ -117,11 +140,16 @@ def test_the_same_suspected_case_never_opens_two_records(lab, make_person):
     positive_single(lab, person)
     suspected = SuspectedCase.objects.get()
     found = signals.SuspectedCaseFound(
-        ref=f"testing.suspected_case:{suspected.pk}", suspected_case_id=suspected.pk,
-        person_id=person.pk, region_code=GRID_A1, campaign_id=lab["campaign"].pk,
-        campaign_name="富强村第二轮", tube_barcode="ONE-1", sampled_at=timezone.now(),
+        ref=f"testing.suspected_case:{suspected.pk}",
+        suspected_case_id=suspected.pk,
+        person_id=person.pk,
+        region_code=GRID_A1,
+        campaign_id=lab["campaign"].pk,
+        campaign_name="富强村第二轮",
+        tube_barcode="ONE-1",
+        sampled_at=timezone.now(),
         resulted_at=timezone.now(),
-    )  # fmt: skip
+    )
     # Announced again (a resent signal, a replayed task): the same record answers.
     responses = signals.suspected_case_found.send(sender=SuspectedCase, cases=[found, found])
     taken = [item for _receiver, items in responses for item in items]
@@ -130,16 +158,25 @@ def test_the_same_suspected_case_never_opens_two_records(lab, make_person):
         (suspected.pk, f"tracing.case:{case.pk}")
     }
     # The lab's file imported again changes nothing either.
-    again = testing.record_results(user=lab["sampler"], campaign_id=lab["campaign"].pk,
-                                   source="lab.csv", results=[("ONE-1", "positive", 1)])
+    again = testing.record_results(
+        user=lab["sampler"],
+        campaign_id=lab["campaign"].pk,
+        source="lab.csv",
+        results=[("ONE-1", "positive", 1)],
+    )
     assert (again.applied, again.unchanged, again.suspected_cases) == (0, 1, 0)
     assert (Case.objects.count(), TestingReferral.objects.count()) == (1, 1)
     # The key is unique in the database too, whatever path writes.
     with pytest.raises(IntegrityError), transaction.atomic():
         TestingReferral.objects.create(
-            case=case, source_ref=found.ref, region_code=GRID_A1, campaign_name="x",
-            tube_barcode="ONE-1", sampled_at=timezone.now(), resulted_at=timezone.now(),
-        )  # fmt: skip
+            case=case,
+            source_ref=found.ref,
+            region_code=GRID_A1,
+            campaign_name="x",
+            tube_barcode="ONE-1",
+            sampled_at=timezone.now(),
+            resulted_at=timezone.now(),
+        )
 
 
 def test_a_person_with_an_open_case_is_linked_not_opened_twice(lab, make_person):
@@ -153,15 +190,23 @@ def test_a_person_with_an_open_case_is_linked_not_opened_twice(lab, make_person)
     assert existing.referrals.get().tube_barcode == "ONE-1"
     assert SuspectedCase.objects.get().handed_over_ref == f"tracing.case:{existing.pk}"
     # An excluded case is closed: a new positive opens a new case.
-    services.change_case_status(user=lab["investigator"], case_id=existing.pk,
-                                version=existing.version, status=CaseStatus.EXCLUDED)
+    services.change_case_status(
+        user=lab["investigator"],
+        case_id=existing.pk,
+        version=existing.version,
+        status=CaseStatus.EXCLUDED,
+    )
     other = make_person(GRID_A1, "钱七")
     excluded = services.record_case(
         user=lab["investigator"],
         data=services.CaseInput(status=CaseStatus.SUSPECTED, person_id=other.pk),
     )
-    services.change_case_status(user=lab["investigator"], case_id=excluded.pk,
-                                version=excluded.version, status=CaseStatus.EXCLUDED)
+    services.change_case_status(
+        user=lab["investigator"],
+        case_id=excluded.pk,
+        version=excluded.version,
+        status=CaseStatus.EXCLUDED,
+    )
     positive_single(lab, other, tube="ONE-3")
     fresh = Case.objects.exclude(pk__in=[existing.pk, excluded.pk]).get()
     assert (fresh.person_id, fresh.status) == (other.pk, CaseStatus.SUSPECTED)

@@ -259,9 +259,13 @@ def test_a_large_list_is_imported_in_the_background(hq, settings, tmp_path, monk
 
     client = Client()
     client.force_login(hq)
-    response = client.post("/tracing/import/", {
-        "region_code": VILLAGE_A, "file": SimpleUploadedFile("big.csv", to_csv(rows)),
-    })  # fmt: skip
+    response = client.post(
+        "/tracing/import/",
+        {
+            "region_code": VILLAGE_A,
+            "file": SimpleUploadedFile("big.csv", to_csv(rows)),
+        },
+    )
     record = TaskRecord.objects.get(kind=tasks.TASK_KIND)
     assert response.status_code == 302 and response["Location"] == f"/tasks/{record.pk}/"
     assert record.status == TaskRecord.Status.SUCCEEDED

@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from fangkong.core.roles import Role
 from fangkong.tracing.models import Case, Notice
-from tests.conftest import GRID_A1, VILLAGE_A, VILLAGE_C
+from tests.conftest import GRID_A1, VILLAGE_A
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_investigator_records_a_case_with_its_event_in_chinese(make_user, make_p
             "region_code": VILLAGE_A,
             "starts_at": start,
             "ends_at": start,
-            "attendees": f"{patient.pk}，{guest.pk}",
+            "attendees": f"{patient.name}，{guest.name}",
         },
     )
     assert response.status_code == 302
@@ -68,7 +68,7 @@ def test_investigator_records_a_case_with_its_event_in_chinese(make_user, make_p
         {
             "exposure_type": "work",
             "elsewhere_name": "周杰",
-            "elsewhere_region": VILLAGE_C,
+            "elsewhere_destination": "拜泉镇东升社区",
         },
     )
     assert Notice.objects.count() == 1

@@ -17,11 +17,14 @@ def test_login_page_is_in_chinese(county):
     assert "<h1>登录</h1>" in body and "用户名" in body and "密码" in body
 
 
-def test_login_and_land_on_the_overview(cadre):
+def test_login_and_land_on_the_role_home(cadre):
     client = Client()
     response = client.post("/login/", {"username": "cadre_a", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/"
-    assert "李建国" in client.get("/").content.decode()
+    # "/" opens the role's work for today (a village cadre: the places to inspect).
+    home = client.get("/", follow=True)
+    assert home.redirect_chain and "李建国" in home.content.decode()
+    assert "李建国" in client.get("/overview/").content.decode()
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN, username="cadre_a").exists()
 
 
@@ -45,13 +48,15 @@ def test_wrong_password_says_so_in_chinese(cadre):
 
 def test_repeated_failures_are_throttled(cadre, settings):
     settings.LOGIN_THROTTLE_MAX_FAILURES = 3
+    settings.LOGIN_THROTTLE_BACKOFF_SECONDS = 120
     client = Client()
     for _ in range(3):
         client.post("/login/", {"username": "cadre_a", "password": "wrong"})
     # Even the right password is refused while throttled.
     response = client.post("/login/", {"username": "cadre_a", "password": PASSWORD})
     assert response.status_code == 429
-    assert "登录失败次数过多，请15分钟后再试" in response.content.decode()
+    assert "登录失败次数过多，请2分钟后再试" in response.content.decode()
+    assert int(response["Retry-After"]) in (119, 120)
     assert "_auth_user_id" not in client.session
 
 
@@ -61,7 +66,7 @@ def test_throttle_message_in_english(cadre, settings):
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     client.post("/login/", {"username": "cadre_a", "password": "wrong"})
     response = client.post("/login/", {"username": "cadre_a", "password": PASSWORD})
-    assert "Too many failed logins; try again in 15 minutes" in response.content.decode()
+    assert "Too many failed logins; try again in 2 seconds" in response.content.decode()
 
 
 def test_logout_is_a_post(cadre, login_client):

@@ -57,7 +57,7 @@ def test_search_never_reaches_outside_the_jurisdiction(cadre, login_client, peop
 def test_live_search_returns_the_results_partial(cadre, login_client, people_a):
     client = login_client(cadre)
     page = client.get("/persons/").content.decode()
-    assert 'hx-trigger="keyup changed delay:300ms' in page  # and on input, for phone keyboards
+    assert 'hx-trigger="input changed delay:300ms' in page  # and on input, for phone keyboards
     response = client.get("/persons/", {"q": "zhangw"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "<html" not in body and "张伟" in body and "共找到 2 人" in body
