@@ -65,16 +65,23 @@ def seed_county(*, orders: int, villages: int, starts_at: datetime) -> dict[str,
     for first in range(0, orders, batch):
         people = Person.objects.bulk_create(
             Person(
-                name=f"隔离{n}", name_pinyin=f"geli{n}", name_initials="gl",
-                region_code=codes[n % villages] + "001", category="returnee",
+                name=f"隔离{n}",
+                name_pinyin=f"geli{n}",
+                name_initials="gl",
+                region_code=codes[n % villages] + "001",
+                category="returnee",
                 source=Source.MANUAL,
             )
             for n in range(first, min(first + batch, orders))
         )
         IsolationOrder.objects.bulk_create(
             IsolationOrder(
-                person=p, region_code=p.region_code, kind="home", starts_at=starts_at,
-                ends_at=starts_at + timedelta(days=14), policy_version="bench v1",
+                person=p,
+                region_code=p.region_code,
+                kind="home",
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(days=14),
+                policy_version="bench v1",
                 schedule=schedule,
             )
             for p in people
@@ -84,6 +91,7 @@ def seed_county(*, orders: int, villages: int, starts_at: datetime) -> dict[str,
     by_village: dict[str, list[int]] = {code: [] for code in codes}
     for pk, region_code in IsolationOrder.objects.values_list("pk", "region_code"):
         by_village[region_code[:12]].append(pk)
-    print(f"seeded {orders:,} orders in {villages} villages in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"seeded {orders:,} orders in {villages} villages in {time.perf_counter() - started:.1f} s"
+    )
     return by_village

@@ -45,14 +45,32 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fk_bench_q_ingest"
 
 
 def start_server(args: argparse.Namespace) -> subprocess.Popen:
-    env = dict(os.environ, FANGKONG_DATABASE_URL=args.database_url,
-               FANGKONG_SECRET_KEY="bench-only-secret-key-not-for-production",
-               FANGKONG_LOG_LEVEL="ERROR")
+    env = dict(
+        os.environ,
+        FANGKONG_DATABASE_URL=args.database_url,
+        FANGKONG_SECRET_KEY="bench-only-secret-key-not-for-production",
+        FANGKONG_LOG_LEVEL="ERROR",
+    )
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-         "--port", str(args.port), "--workers", "2", "--blocking-threads", "16",
-         "--log-level", "warning", "fangkong.wsgi:application"],
-        env=env, cwd=ROOT, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            "2",
+            "--blocking-threads",
+            "16",
+            "--log-level",
+            "warning",
+            "fangkong.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -82,13 +100,16 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--batch", type=int, default=25, help="readings per request")
-    parser.add_argument("--rate", type=float, default=1250.0,
-                        help="offered readings per second, all clients together (open loop)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1250.0,
+        help="offered readings per second, all clients together (open loop)",
+    )
     parser.add_argument("--saturate", action="store_true", help="closed loop, back to back")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--max-seconds", type=float, default=120.0)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_Q_INGEST_URL",
-                                                                 DEFAULT_URL))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_Q_INGEST_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
@@ -103,16 +124,18 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
-    by_village = seed_county(orders=args.people, villages=args.clients,
-                             starts_at=now - timedelta(days=3))
+    by_village = seed_county(
+        orders=args.people, villages=args.clients, starts_at=now - timedelta(days=3)
+    )
     tokens: dict[str, str] = {}
     for code in by_village:
         doctor = User.objects.create_user(username=f"doctor{code}", role="village_doctor")
         doctor.regions.set([code])
         tokens[code] = ApiToken.issue(doctor)
     # The morning round: 08:00 local today, or yesterday if it is not yet 08:00.
-    morning = timezone.make_aware(datetime.combine(timezone.localdate(now), datetime.min.time())
-                                  ) + timedelta(hours=8)
+    morning = timezone.make_aware(
+        datetime.combine(timezone.localdate(now), datetime.min.time())
+    ) + timedelta(hours=8)
     if morning > now:
         morning -= timedelta(days=1)
     connection.close()
@@ -129,8 +152,7 @@ def main() -> int:
 
     def client(index: int, code: str, orders: list[int]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-        headers = {"Authorization": f"Bearer {tokens[code]}",
-                   "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {tokens[code]}", "Content-Type": "application/json"}
         # Stagger the clients over one interval so that the offered load is steady.
         next_at = start_at + (interval * index / args.clients if interval else 0.0)
         for first in range(0, len(orders), args.batch):
@@ -141,12 +163,20 @@ def main() -> int:
                 next_at += interval
             if time.perf_counter() > deadline:
                 break
-            chunk = orders[first:first + args.batch]
-            body = json.dumps({"readings": [
-                {"order_id": o, "temperature": "36.6", "taken_at": morning.isoformat(),
-                 "client_id": f"bench-{o}-{morning:%Y%m%d%H}"}
-                for o in chunk
-            ]})
+            chunk = orders[first : first + args.batch]
+            body = json.dumps(
+                {
+                    "readings": [
+                        {
+                            "order_id": o,
+                            "temperature": "36.6",
+                            "taken_at": morning.isoformat(),
+                            "client_id": f"bench-{o}-{morning:%Y%m%d%H}",
+                        }
+                        for o in chunk
+                    ]
+                }
+            )
             began = time.perf_counter()
             try:
                 conn.request("POST", "/api/v1/quarantine/checks/batch", body, headers)
@@ -190,11 +220,15 @@ def main() -> int:
     print(f"requests {len(latencies):,}, failed {len(failures)}, readings stored {stored:,}")
     if failures:
         print("first failure:", failures[0])
-    print(f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
-          f"mean {statistics.fmean(latencies) * 1000:.1f}")
-    print(f"RESULT sustained {sent[0] / wall:,.0f} readings/s over {wall:.1f} s "
-          f"({len(latencies) / wall:,.1f} requests/s), p95 {pct(0.95):.1f} ms "
-          f"(target >= 1,000 readings/s at p95 < 200 ms)")
+    print(
+        f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
+        f"mean {statistics.fmean(latencies) * 1000:.1f}"
+    )
+    print(
+        f"RESULT sustained {sent[0] / wall:,.0f} readings/s over {wall:.1f} s "
+        f"({len(latencies) / wall:,.1f} requests/s), p95 {pct(0.95):.1f} ms "
+        f"(target >= 1,000 readings/s at p95 < 200 ms)"
+    )
     if not args.keep:
         connection.close()
         drop_database(args.database_url)

@@ -31,8 +31,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--villages", type=int, default=400)
-    parser.add_argument("--missing", type=float, default=0.05,
-                        help="share of orders without a reading in a window")
+    parser.add_argument(
+        "--missing", type=float, default=0.05, help="share of orders without a reading in a window"
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_Q_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -52,8 +53,9 @@ def main() -> int:
         hours=12, minutes=30
     )
     seed_county(orders=args.orders, villages=args.villages, starts_at=now - timedelta(days=3))
-    slots = [opens for _schedule, opens, _closes in services.candidate_slots(
-        now, timedelta(hours=24))]
+    slots = [
+        opens for _schedule, opens, _closes in services.candidate_slots(now, timedelta(hours=24))
+    ]
     every = max(1, round(1 / args.missing)) if args.missing else 0
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -72,8 +74,10 @@ def main() -> int:
             )
         cursor.execute("ANALYZE")
     readings = HealthCheck.objects.count()
-    print(f"{readings:,} readings in {len(slots)} closed windows "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"{readings:,} readings in {len(slots)} closed windows "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
 
     def timed() -> tuple[float, int]:
         began = time.perf_counter()
@@ -89,9 +93,11 @@ def main() -> int:
         Alert.objects.all().delete()
         runs.append(timed()[0])
     active = IsolationOrder.objects.filter(status="active").count()
-    print(f"RESULT find_missed_checks over {active:,} active orders: "
-          f"median {statistics.median(runs):.3f} s (runs {', '.join(f'{r:.3f}' for r in runs)}) "
-          f"target < 1 s")
+    print(
+        f"RESULT find_missed_checks over {active:,} active orders: "
+        f"median {statistics.median(runs):.3f} s (runs {', '.join(f'{r:.3f}' for r in runs)}) "
+        f"target < 1 s"
+    )
     if not args.keep:
         connection.close()
         drop_database(args.database_url)

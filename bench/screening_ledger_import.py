@@ -88,8 +88,19 @@ def ledger_rows(rows: int, seed: int, regions: list[tuple[str, str]]):
         place, code, transport = PLACES[rng.randrange(len(PLACES))]
         left = dt.date(2025, 12, 1) + dt.timedelta(days=rng.randrange(28))
         arrived = left - dt.timedelta(days=rng.randrange(1, 20))
-        yield [name, id_number, SEX_WORDS[sex], dt.date.fromisoformat(birth), phone, grid,
-               place, code, arrived, left, transport]  # fmt: skip
+        yield [
+            name,
+            id_number,
+            SEX_WORDS[sex],
+            dt.date.fromisoformat(birth),
+            phone,
+            grid,
+            place,
+            code,
+            arrived,
+            left,
+            transport,
+        ]
         emitted += 1
     assert emitted == rows, (emitted, rows)
 
@@ -120,14 +131,14 @@ def write_files(rows: int, seed: int, folder: Path) -> tuple[Path, Path, list[tu
         for r, cells in enumerate(ledger_rows(rows, seed, regions), start=1):
             for c, value in enumerate(cells):
                 if isinstance(value, dt.date):
-                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()),
-                                         date_format)
+                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
                 elif value:
                     sheet.write_string(r, c, value, text)
             out.writerow([v.isoformat() if isinstance(v, dt.date) else v for v in cells])
     book.close()
-    regions_path.write_text("".join(f"{code}\t{name}\n" for code, name in regions),
-                            encoding="utf-8")
+    regions_path.write_text(
+        "".join(f"{code}\t{name}\n" for code, name in regions), encoding="utf-8"
+    )
     return xlsx_path, csv_path, regions
 
 
@@ -147,8 +158,10 @@ def reset_data() -> None:
     from django.db import connection
 
     with connection.cursor() as c:
-        c.execute("TRUNCATE screening_stay, screening_ledgerimport, "
-                  "people_person, core_taskrecord RESTART IDENTITY CASCADE")  # fmt: skip
+        c.execute(
+            "TRUNCATE screening_stay, screening_ledgerimport, "
+            "people_person, core_taskrecord RESTART IDENTITY CASCADE"
+        )
 
 
 def main() -> int:
@@ -156,10 +169,12 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--formats", default="xlsx,csv")
-    parser.add_argument("--profile", action="store_true",
-                        help="run each import under cProfile and print the top functions")
-    parser.add_argument("--database-url",
-                        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each import under cProfile and print the top functions",
+    )
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     work = Path(tempfile.mkdtemp(prefix="fk-ledger-bench-"))
@@ -184,9 +199,11 @@ def main() -> int:
     started = time.perf_counter()
     cache = Path(__file__).resolve().parent / "out" / f"ledger-{args.rows}-seed{args.seed}"
     xlsx_path, csv_path, regions = write_files(args.rows, args.seed, cache)
-    print(f"ledger files ready ({cache}) in {time.perf_counter() - started:.1f} s: "
-          f"{xlsx_path.stat().st_size / 1e6:.1f} MB .xlsx, "
-          f"{csv_path.stat().st_size / 1e6:.1f} MB GBK .csv")  # fmt: skip
+    print(
+        f"ledger files ready ({cache}) in {time.perf_counter() - started:.1f} s: "
+        f"{xlsx_path.stat().st_size / 1e6:.1f} MB .xlsx, "
+        f"{csv_path.stat().st_size / 1e6:.1f} MB GBK .csv"
+    )
     recreate_database(args.database_url)
     try:
         call_command("migrate", verbosity=0)
@@ -206,9 +223,14 @@ def main() -> int:
             if profiler is not None:
                 profiler.enable()
             with path.open("rb") as handle:
-                ledger = ledgers.upload(user=hq, kind="arrivals", mode="all", source="village",
-                                        file_name=f"返乡人员台账.{fmt}",
-                                        chunks=iter(lambda h=handle: h.read(1 << 20), b""))
+                ledger = ledgers.upload(
+                    user=hq,
+                    kind="arrivals",
+                    mode="all",
+                    source="village",
+                    file_name=f"返乡人员台账.{fmt}",
+                    chunks=iter(lambda h=handle: h.read(1 << 20), b""),
+                )
             import_seconds = time.perf_counter() - started
             if profiler is not None:
                 profiler.disable()
@@ -216,14 +238,19 @@ def main() -> int:
             ledger = LedgerImport.objects.get(pk=ledger.pk)
             stays = Stay.objects.count()
             if ledger.status != LedgerImport.Status.DONE or stays != args.rows:
-                print(f"{fmt}: import did not complete: {ledger.status} {ledger.message} "
-                      f"{ledger.errors[:3]}", file=sys.stderr)  # fmt: skip
+                print(
+                    f"{fmt}: import did not complete: {ledger.status} {ledger.message} "
+                    f"{ledger.errors[:3]}",
+                    file=sys.stderr,
+                )
                 return 1
             ratio = import_seconds / parse_seconds
             results.append((fmt, parsed, parse_seconds, import_seconds, ratio))
-            print(f"{fmt}: parse only {parse_seconds:.1f} s ({parsed:,} rows); import "
-                  f"{import_seconds:.1f} s ({args.rows / import_seconds:,.0f} rows/s; "
-                  f"{ledger.message}); ratio {ratio:.1f}×")  # fmt: skip
+            print(
+                f"{fmt}: parse only {parse_seconds:.1f} s ({parsed:,} rows); import "
+                f"{import_seconds:.1f} s ({args.rows / import_seconds:,.0f} rows/s; "
+                f"{ledger.message}); ratio {ratio:.1f}×"
+            )
         print("\nformat  rows       parse s  import s  ratio (target ≤ 2×)")
         for fmt, parsed, p, i, ratio in results:
             print(f"{fmt:<7} {parsed:<10,} {p:>7.1f}  {i:>8.1f}  {ratio:.1f}×")

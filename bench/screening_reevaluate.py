@@ -95,10 +95,14 @@ def main() -> int:
 
     regions.load_official_county(COUNTY)
     hq.regions.set([COUNTY])
-    services.create_risk_areas(user=hq, reevaluate=False, areas=[
-        RiskAreaInput("420103", "武汉市江汉区", "high", dt.date(2022, 1, 1)),
-        RiskAreaInput("3101", "上海市", "medium", dt.date(2022, 1, 1)),
-    ])  # fmt: skip
+    services.create_risk_areas(
+        user=hq,
+        reevaluate=False,
+        areas=[
+            RiskAreaInput("420103", "武汉市江汉区", "high", dt.date(2022, 1, 1)),
+            RiskAreaInput("3101", "上海市", "medium", dt.date(2022, 1, 1)),
+        ],
+    )
     rules = [
         RuleInput("high", 14, "centralised", days=14, home_days=7, test_days=(1, 4, 7, 14)),
         RuleInput("medium", 14, "home", days=14, test_days=(1, 7, 14)),

@@ -128,10 +128,14 @@ def main() -> int:
         if not args.load:
             raise SystemExit("no persons in the bench database: run bench/load_residents.py")
         subprocess.run(
-            [sys.executable, str(BENCH_DIR / "load_residents.py"), "--database-url",
-             args.database_url],
+            [
+                sys.executable,
+                str(BENCH_DIR / "load_residents.py"),
+                "--database-url",
+                args.database_url,
+            ],
             check=True,
-        )  # fmt: skip
+        )
     total = Person.objects.count()
     village = (
         Person.objects.filter(region_code__startswith="230231106")
@@ -150,11 +154,24 @@ def main() -> int:
         raise SystemExit(f"port {args.port} is in use; pick another with --port")
     granian = Path(sys.executable).with_name("granian")
     server = subprocess.Popen(
-        [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(args.port),
-         "--workers", "1", "--blocking-threads", "2", "--log-level", "warning",
-         "fangkong.wsgi:application"],
+        [
+            str(granian),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "2",
+            "--log-level",
+            "warning",
+            "fangkong.wsgi:application",
+        ],
         env=env,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 30
         while port_free(args.port):

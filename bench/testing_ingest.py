@@ -108,8 +108,9 @@ def prepare(args: argparse.Namespace):
         load_county_dir(Path(folder))
         step("load them (COPY)", started)
     hq = User.objects.create_user(username="bench_hq", password="x", role=Role.COUNTY_HQ)
-    sampler = User.objects.create_user(username="bench_sampler", password="x",
-                                       role=Role.TESTING_STAFF)  # fmt: skip
+    sampler = User.objects.create_user(
+        username="bench_sampler", password="x", role=Role.TESTING_STAFF
+    )
     for user in (hq, sampler):
         user.regions.set([COUNTY])
     # A grid worker for every tenth grid: the recall writes their tasks.
@@ -128,10 +129,13 @@ def prepare(args: argparse.Namespace):
     )
     now = timezone.now()
     campaign = services.create_campaign(
-        user=hq, name="全县全员核酸（基准）", region_codes=[COUNTY],
-        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=47),
+        user=hq,
+        name="全县全员核酸（基准）",
+        region_codes=[COUNTY],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=47),
         pool_size=10,
-    )  # fmt: skip
+    )
     return campaign, ApiToken.issue(sampler), ApiToken.issue(hq)
 
 
@@ -139,9 +143,7 @@ def encode_batches(args: argparse.Namespace, campaign) -> list[bytes]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id_number FROM people_person ORDER BY id LIMIT %s", [args.samples]
-        )
+        cursor.execute("SELECT id_number FROM people_person ORDER BY id LIMIT %s", [args.samples])
         numbers = [n for (n,) in cursor.fetchall()]
     if len(numbers) < args.samples:
         sys.exit(f"only {len(numbers):,} residents for {args.samples:,} samples")
@@ -149,10 +151,15 @@ def encode_batches(args: argparse.Namespace, campaign) -> list[bytes]:
     batches = []
     for start in range(0, len(numbers), args.batch):
         rows = [
-            {"device_sample_id": f"bench-{i}", "id_number": numbers[i], "tube": f"B{i // 10:08d}",
-             "capacity": 10, "sampled_at": at}
+            {
+                "device_sample_id": f"bench-{i}",
+                "id_number": numbers[i],
+                "tube": f"B{i // 10:08d}",
+                "capacity": 10,
+                "sampled_at": at,
+            }
             for i in range(start, min(start + args.batch, len(numbers)))
-        ]  # fmt: skip
+        ]
         batches.append(json.dumps({"samples": rows}).encode())
     return batches
 
@@ -160,11 +167,25 @@ def encode_batches(args: argparse.Namespace, campaign) -> list[bytes]:
 def start_server(args: argparse.Namespace, database_url: str) -> subprocess.Popen:
     env = {**os.environ, "FANGKONG_DATABASE_URL": database_url, "FANGKONG_LOG_LEVEL": "ERROR"}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-         "--port", str(args.port), "--workers", "1", "--blocking-threads", str(args.threads),
-         "--log-level", "warning", "fangkong.wsgi:application"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+        [
+            str(ROOT / ".venv/bin/granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+            "fangkong.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
@@ -178,8 +199,9 @@ def start_server(args: argparse.Namespace, database_url: str) -> subprocess.Pope
 
 
 def post(conn: http.client.HTTPConnection, path: str, body: bytes, token: str) -> dict:
-    conn.request("POST", path, body, {"Authorization": f"Bearer {token}",
-                                      "Content-Type": "application/json"})  # fmt: skip
+    conn.request(
+        "POST", path, body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
@@ -230,8 +252,11 @@ def ingest(args, campaign, batches, sampler_token, hq_token) -> tuple[float, int
             seconds, data = get(conn, cov, hq_token)
             latencies.append(seconds)
             total = json.loads(data)["total"]
-            print(f"    coverage by grid: {seconds * 1000:.0f} ms, tested {total['tested']:,}"
-                  f" of {total['should_test']:,}", flush=True)  # fmt: skip
+            print(
+                f"    coverage by grid: {seconds * 1000:.0f} ms, tested {total['tested']:,}"
+                f" of {total['should_test']:,}",
+                flush=True,
+            )
 
     senders = [threading.Thread(target=sender) for _ in range(args.clients)]
     watch = threading.Thread(target=watcher)
@@ -262,8 +287,10 @@ def raw_copy_rate(campaign) -> tuple[float, int]:
         )
         for (definition,) in cursor.fetchall():
             cursor.execute(f"ALTER TABLE bench_sample_copy ADD {definition}")
-        columns = ("campaign_id, tube_id, person_id, region_code, attempt, device_sample_id,"
-                   " point_id, sampled_at, recorded_by_id")  # fmt: skip
+        columns = (
+            "campaign_id, tube_id, person_id, region_code, attempt, device_sample_id,"
+            " point_id, sampled_at, recorded_by_id"
+        )
         buffer = io.BytesIO()
         with cursor.copy(
             f"COPY (SELECT {columns} FROM testing_sample WHERE campaign_id = %s) TO STDOUT",
@@ -274,9 +301,10 @@ def raw_copy_rate(campaign) -> tuple[float, int]:
         data = buffer.getvalue()
         rows = data.count(b"\n")
         started = time.perf_counter()
-        with connection.cursor() as inner, inner.copy(
-            f"COPY bench_sample_copy ({columns}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as inner,
+            inner.copy(f"COPY bench_sample_copy ({columns}) FROM STDIN") as copy,
+        ):
             for offset in range(0, len(data), 1 << 20):
                 copy.write(data[offset : offset + (1 << 20)])
         elapsed = time.perf_counter() - started
@@ -285,10 +313,14 @@ def raw_copy_rate(campaign) -> tuple[float, int]:
 
 
 def recall(args, campaign, sampler_token, hq_token) -> tuple[float, dict, float, int]:
-    body = json.dumps({
-        "source": "bench-lab.csv",
-        "results": [{"barcode": f"B{i * 7:08d}", "result": "positive"} for i in range(args.pools)],
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "source": "bench-lab.csv",
+            "results": [
+                {"barcode": f"B{i * 7:08d}", "result": "positive"} for i in range(args.pools)
+            ],
+        }
+    ).encode()
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
     started = time.perf_counter()
     report = post(conn, f"/api/v1/testing/campaigns/{campaign.pk}/results", body, sampler_token)
@@ -304,9 +336,12 @@ def main() -> None:
     os.environ["FANGKONG_DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
     sys.path.insert(0, str(ROOT / "src"))
-    print(f"testing_ingest: {args.residents:,} residents, {args.samples:,} samples in pools of"
-          f" 10, batches of {args.batch:,}, {args.clients} clients, granian 1 worker ×"
-          f" {args.threads} threads, PostgreSQL {database_url}", flush=True)  # fmt: skip
+    print(
+        f"testing_ingest: {args.residents:,} residents, {args.samples:,} samples in pools of"
+        f" 10, batches of {args.batch:,}, {args.clients} clients, granian 1 worker ×"
+        f" {args.threads} threads, PostgreSQL {database_url}",
+        flush=True,
+    )
     load_at_start = load_average()
     recreate_database(args.server, args.database)
     server = None
@@ -321,8 +356,7 @@ def main() -> None:
         rate = accepted / elapsed
         copy_rate, copied = raw_copy_rate(campaign)
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
-        after, _ = get(conn, f"/api/v1/testing/campaigns/{campaign.pk}/coverage?by=grid",
-                       hq_token)  # fmt: skip
+        after, _ = get(conn, f"/api/v1/testing/campaigns/{campaign.pk}/coverage?by=grid", hq_token)
         recall_seconds, report, list_seconds, listed = recall(
             args, campaign, sampler_token, hq_token
         )
@@ -332,14 +366,20 @@ def main() -> None:
         print(f"raw COPY of the same {copied:,} rows : {copy_rate:,.0f} rows/s")
         print(f"ratio API / raw COPY             : {rate / copy_rate:.2f} (target ≥ 0.5)")
         if latencies:
-            print(f"coverage by grid during ingestion: median {statistics.median(latencies):.2f}"
-                  f" s, max {max(latencies):.2f} s over {len(latencies)} reads (target < 1 s)")
+            print(
+                f"coverage by grid during ingestion: median {statistics.median(latencies):.2f}"
+                f" s, max {max(latencies):.2f} s over {len(latencies)} reads (target < 1 s)"
+            )
         print(f"coverage by grid after ingestion : {after:.2f} s")
-        print(f"recall of {args.pools:,} positive pools     : {recall_seconds:.2f} s"
-              f" (target < 2 s), {report['recalled_persons']:,} persons recalled")
+        print(
+            f"recall of {args.pools:,} positive pools     : {recall_seconds:.2f} s"
+            f" (target < 2 s), {report['recalled_persons']:,} persons recalled"
+        )
         print(f"recall list of the county (API)  : {list_seconds:.2f} s for {listed:,} persons")
-        print(f"load average at start / end      : {load_at_start} / {load_average()}"
-              " (the machine is shared: compare runs at similar load)")  # fmt: skip
+        print(
+            f"load average at start / end      : {load_at_start} / {load_average()}"
+            " (the machine is shared: compare runs at similar load)"
+        )
     finally:
         if server is not None:
             server.terminate()

@@ -145,8 +145,12 @@ def make_cases(person_ids: list[int], status: str) -> list[int]:
     cases = []
     for pid in person_ids:
         case = Case(
-            person_id=pid, name="bench", region_code="230231106001001", status=status,
-            onset_date=onset, confirmation_date=onset + dt.timedelta(days=1),
+            person_id=pid,
+            name="bench",
+            region_code="230231106001001",
+            status=status,
+            onset_date=onset,
+            confirmation_date=onset + dt.timedelta(days=1),
         )
         case.window_start = window_start(case)
         cases.append(case)
@@ -275,6 +279,7 @@ def main() -> None:
     t = time.perf_counter()
     computed = graph.contacts_of_all()
     print(f"   the graph query alone: {time.perf_counter() - t:.2f} s for {len(computed):,} rows")
+
 
 if __name__ == "__main__":
     main()
