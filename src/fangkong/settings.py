@@ -176,6 +176,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A list page names the same villages on every row: each label is read once per request.
+    "fangkong.core.regions.RememberRegionLabels",
 ]
 
 ROOT_URLCONF = "fangkong.urls"

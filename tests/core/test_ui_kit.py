@@ -94,3 +94,20 @@ def test_datetime_local_is_prefilled_in_the_browser_format():
 def test_numbers_as_a_headquarters_writes_them():
     assert thousands(50000) == "50,000" and thousands(0) == "0" and thousands(None) == ""
     assert signed(12) == "+12" and signed(-3) == "−3" and signed(0) == "±0"
+
+
+def test_a_region_label_is_read_once_per_request(county, django_assert_num_queries):
+    from fangkong.core.regions import RememberRegionLabels
+    from fangkong.core.templatetags.fangkong_ui import region_name
+
+    seen: list[str] = []
+
+    def page(request):
+        seen.extend(region_name(GRID_A1) for _ in range(20))
+        return seen[-1]
+
+    with django_assert_num_queries(1):
+        RememberRegionLabels(page)(None)
+    assert len(set(seen)) == 1 and "富强" in seen[0]
+    with django_assert_num_queries(1):  # the next request reads it again: renames show at once
+        RememberRegionLabels(page)(None)

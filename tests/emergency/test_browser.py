@@ -58,3 +58,25 @@ def test_a_volunteer_signs_up_on_a_phone(live_server, browser, county):
     expect(page.get_by_role("heading", name="谢谢您")).to_be_visible()
     assert Volunteer.objects.get().phone == "13800001111"
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_county_assigns_a_volunteer_on_a_phone(live_server, browser, make_user, county):
+    from playwright.sync_api import expect
+
+    make_user(Role.COUNTY_HQ, COUNTY, username="xian")
+    Volunteer.objects.create(
+        name="马骏", phone="13800001111", region_code=VILLAGE_A, skills="有货车驾照"
+    )
+    page = browser.new_page(viewport={"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/emergency/volunteers/")
+    page.get_by_label("用户名").fill("xian")
+    page.get_by_label("密码").fill("pw-Fangkong-2026")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text("有货车驾照")).to_be_visible()
+    # One card per volunteer on a phone: nothing spills sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_label("岗位").fill("物资配送")
+    page.get_by_role("button", name="安排").click()
+    expect(page.get_by_text("已安排岗位")).to_be_visible()
+    assert Volunteer.objects.get().post == "物资配送"

@@ -64,7 +64,7 @@ def test_the_round_offline_then_synced_exactly_once(live_server, browser, make_u
     manifest = page.evaluate(
         "fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())"
     )
-    assert manifest["start_url"] == "/quarantine/round/"
+    assert manifest["start_url"] == "/"
 
     context.set_offline(True)
     rows = {o.pk: page.locator(f"#round-{o.pk}") for o in orders}

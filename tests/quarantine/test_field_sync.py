@@ -183,7 +183,7 @@ def test_the_app_is_installable_from_the_site_root(client):
     assert text.startswith("self.FIELD = ")
     assert "/static/vendor/htmx/htmx.min.js" in text and "/quarantine/round/" in text
     manifest = client.get("/manifest.webmanifest").json()
-    assert manifest["start_url"] == "/quarantine/round/"
+    assert manifest["start_url"] == "/"
     assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200

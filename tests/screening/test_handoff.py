@@ -174,3 +174,26 @@ def test_import_evaluates_at_once_and_lists_the_decisions(
     assert ledger.changes["decisions"] == 1 and ledger.changes["visits"] == 1
     html = client.get(f"/screening/ledgers/imports/{ledger.pk}/").content.decode()
     assert "返乡甲" in html and "集中隔离 14 天" in html and "下达隔离" in html
+
+
+@freeze_time("2022-01-10 12:00:00")
+def test_an_order_names_the_visit_and_the_decision_it_came_from(
+    make_user, make_person, hq, high_area
+):
+    person = _flag(make_person, hq)
+    task = VisitTask.objects.get(person=person)
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
+    visit = isolation.describe_source(cadre, f"screening.visit:{task.pk}")
+    assert visit is not None and visit.label.startswith("入户走访后下达")
+    assert visit.url == f"/screening/visits/{task.pk}/"
+    doctor = make_user(Role.VILLAGE_DOCTOR, VILLAGE_A)  # may not record visits: no link
+    assert isolation.describe_source(doctor, f"screening.visit:{task.pk}").url == ""
+    decision = ScreeningDecision.objects.get(person=person)
+    named = isolation.describe_source(cadre, f"screening.decision:{decision.pk}")
+    assert (
+        named is not None
+        and named.label.startswith("筛查研判（")
+        and decision.reason in named.label
+    )
+    assert isolation.describe_source(cadre, "screening.visit:999999") is None
+    assert isolation.describe_source(cadre, "somewhere.else:1") is None

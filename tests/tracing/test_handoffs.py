@@ -187,3 +187,20 @@ def test_tracing_pages_show_no_internal_ids_or_region_codes(case_of, link, peopl
         )
         assert not re.search(r"(?<!\d)\d{12}(?!\d)", visible), url
         assert "编号" not in visible and "代码" not in visible, url
+
+
+def test_the_order_page_links_back_to_the_case_it_came_from(
+    case_of, link, people, township, client_for, make_user
+):
+    case = _cluster(case_of, link, people)
+    services.order_required_isolation(user=township, case_id=case.pk)
+    case_url = f"/tracing/cases/{case.pk}/"
+    for person, via in (("p1", people["p0"].name), ("p2", people["p1"].name)):
+        order = IsolationOrder.objects.get(person=people[person])
+        page = client_for(township).get(f"/quarantine/orders/{order.pk}/").content.decode()
+        assert "下达来源" in page and f"经 {via}" in page and case_url in page
+    # Someone who may not open tracing sees where it came from, without the link.
+    doctor = make_user(Role.VILLAGE_DOCTOR, VILLAGE_A)
+    order = IsolationOrder.objects.get(person=people["p1"])
+    page = client_for(doctor).get(f"/quarantine/orders/{order.pk}/").content.decode()
+    assert "流调判定密切接触者" in page and case_url not in page

@@ -60,12 +60,35 @@ def record_sensitive_reads(
     fields = sorted(fields)
     if not fields:
         return
+    record_many(
+        user=user,
+        kind=AuditEvent.Kind.READ_SENSITIVE,
+        object_type=object_type,
+        object_ids=object_ids,
+        fields=fields,
+        channel=channel,
+        request=request,
+    )
+
+
+def record_many(
+    *,
+    user: Any,
+    kind: str,
+    object_type: str,
+    object_ids: Iterable[int | str],
+    fields: Iterable[str] = (),
+    channel: str = "",
+    request: Any = None,
+) -> None:
+    """One event per object, in one INSERT (a batch of writes or of sensitive reads)."""
+    fields = sorted(fields)
     ip = client_ip(request)
     AuditEvent.objects.bulk_create(
         AuditEvent(
             user=user,
             username=user.username,
-            kind=AuditEvent.Kind.READ_SENSITIVE,
+            kind=kind,
             object_type=object_type,
             object_id=str(object_id),
             fields=fields,

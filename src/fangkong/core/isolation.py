@@ -82,3 +82,33 @@ def orders_for(sources: list[str]) -> dict[str, IsolationPlaced]:
     if _orderer is None or not sources:
         return {}
     return _orderer.orders_for(sources)
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """Where an order came from, as the order page names it: a label, and the page it
+    links to when the viewer may open that page (``url`` empty otherwise)."""
+
+    label: str
+    url: str = ""
+
+
+# "tracing.classification" → describe(user, "123"): the module that made the source key
+# names it, so the isolation module shows "密接（经 张三，病例 …）" without importing tracing.
+_source_describers: dict[str, Any] = {}
+
+
+def register_source(kind: str, describe: Any) -> None:
+    """Name the orders whose source key starts with ``kind:`` (``describe(user, rest)`` →
+    :class:`SourceLink` or None when the source no longer exists)."""
+    _source_describers[kind] = describe
+
+
+def describe_source(user: Any, source: str) -> SourceLink | None:
+    """The link back to where an order came from, for the order page; None for orders made
+    by hand or from a module that does not describe its sources."""
+    kind, _, rest = source.partition(":")
+    describe = _source_describers.get(kind)
+    if describe is None or not rest:
+        return None
+    return describe(user, rest)

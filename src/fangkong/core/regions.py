@@ -8,7 +8,8 @@ synthetic in the demo and marked ``generated``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -195,8 +196,39 @@ def region_labels(codes: Iterable[str], *, with_township: bool = True) -> dict[s
     return labels
 
 
+# Labels already read during the current request: a list page names the same few villages on
+# every row, and the template filter asks one code at a time.
+_remembered_labels: ContextVar[dict[tuple[str, bool], str] | None] = ContextVar(
+    "remembered_region_labels", default=None
+)
+
+
 def region_label(code: str, *, with_township: bool = True) -> str:
-    """:func:`region_labels` for one code."""
+    """:func:`region_labels` for one code, read once per request (see ``RememberRegionLabels``)."""
     if not code:
         return ""
-    return region_labels([code], with_township=with_township).get(code, code)
+    memo = _remembered_labels.get()
+    key = (code, with_township)
+    if memo is not None and key in memo:
+        return memo[key]
+    label = region_labels([code], with_township=with_township).get(code, code)
+    if memo is not None:
+        memo[key] = label
+    return label
+
+
+class RememberRegionLabels:
+    """Middleware: region labels read during one request are read from the database once.
+
+    Scoped to the request, so a renamed region shows its new name on the next page.
+    """
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        token = _remembered_labels.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _remembered_labels.reset(token)

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.core import jurisdiction, replica
+from fangkong.core import isolation, jurisdiction, replica
 from fangkong.core.errors import NotFound, ValidationFailed, VersionConflict
 from fangkong.core.models import Region
 from fangkong.core.permissions import public, requires
@@ -283,6 +283,9 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "quarantine/order_detail.html",
         {
             "order": order,
+            "source": isolation.describe_source(request.user, order.source)
+            if order.source
+            else None,
             "id_number": selectors.id_numbers_for(
                 request.user, [order], channel=CHANNEL, request=request
             )[order.pk],

@@ -1075,3 +1075,9 @@ def list_omissions(request, filters: Query[GapQuery]):
             for o in village["entries"]
         ]
     return villages
+
+
+# The grid worker's offline visits (issue 20): /api/v1/screening/field/...
+from .field import router as field_router  # noqa: E402
+
+router.add_router("/field", field_router)

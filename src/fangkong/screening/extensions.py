@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from fangkong.core import figures
-from fangkong.core.roles import Action
+from fangkong.core import figures, isolation
+from fangkong.core.roles import Action, can
 from fangkong.core.timeline import TimelineEntry, TimelineSource
 
 from .evaluation import MEASURE_WORDS
@@ -154,8 +154,40 @@ def _visits(_code: str) -> str:
     return reverse("screening:visits")
 
 
+def decision_source(actor: Any, pk: str) -> isolation.SourceLink | None:
+    """An order made from a screening decision names the policy and the reason."""
+    decision = (
+        ScreeningDecision.objects.select_related("policy").filter(pk=int(pk)).first()
+        if pk.isdigit()
+        else None
+    )
+    if decision is None:
+        return None
+    from .handoff import policy_name
+
+    label = f"筛查研判（{policy_name(decision)}）：{decision.reason}"
+    return isolation.SourceLink(label=label[:200])
+
+
+def visit_source(actor: Any, pk: str) -> isolation.SourceLink | None:
+    """An order made after a home visit links back to the visit for those who may open it."""
+    from . import visits
+
+    task = VisitTask.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if task is None:
+        return None
+    day = timezone.localtime(task.done_at or task.created_at).strftime("%m月%d日")
+    label = f"入户走访后下达（{day}）"
+    if can(actor, Action.SCREENING_EDIT) and visits.tasks_for(actor).filter(pk=task.pk).exists():
+        return isolation.SourceLink(label=label, url=reverse("screening:visit", args=[task.pk]))
+    return isolation.SourceLink(label=label)
+
+
 def register() -> None:
     from django.utils.translation import gettext_lazy as _
+
+    isolation.register_source("screening.decision", decision_source)
+    isolation.register_source("screening.visit", visit_source)
 
     from fangkong.core import timeline
 

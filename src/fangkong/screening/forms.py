@@ -28,6 +28,14 @@ class LedgerUploadForm(forms.Form):
     file = forms.FileField(label=_("File (.xlsx or .csv)"))
 
 
+def note_with_symptoms(note: str, symptoms: str) -> str:
+    """Symptoms are kept in the visit's note, in front: "症状：咳嗽；邻居代答"."""
+    note, symptoms = note.strip(), symptoms.strip()
+    if not symptoms:
+        return note
+    return f"{_('Symptoms')}：{symptoms}" + (f"；{note}" if note else "")
+
+
 class VisitForm(forms.Form):
     """What the grid worker found at the door (走访核查): made for a phone screen."""
 
@@ -84,9 +92,8 @@ class VisitForm(forms.Form):
     def visit_arguments(self) -> dict:
         """The arguments of :func:`.visits.complete`; symptoms are kept in the note."""
         data = self.cleaned_data
-        note = data["note"].strip()
-        if data["health"] == "symptoms" and data["symptoms"]:
-            note = f"{_('Symptoms')}：{data['symptoms'].strip()}" + (f"；{note}" if note else "")
+        symptoms = data["symptoms"] if data["health"] == "symptoms" else ""
+        note = note_with_symptoms(data["note"], symptoms)
         return {
             "present": data["present"] == "yes",
             "healthy": data["health"] == "normal",

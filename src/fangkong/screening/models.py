@@ -511,6 +511,9 @@ class VisitTask(models.Model):
         blank=True,
         related_name="+",
     )
+    # The idempotency key of the phone that recorded the visit offline (field app): the same
+    # key sent again is the same visit, another key on a done visit is a conflict.
+    client_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,6 +23,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -124,6 +125,62 @@ def task(user: Any, task_id: int) -> VisitTask:
     return found
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What was found at the door, for one visit (the form's or a phone's queued record)."""
+
+    task_id: int
+    present: bool
+    healthy: bool
+    temperature: Decimal | None
+    phone: str
+    note: str
+    client_key: str = ""
+    done_at: dt.datetime | None = None
+
+
+OUTCOME_FIELDS = [
+    "status",
+    "present",
+    "healthy",
+    "temperature",
+    "phone_checked",
+    "note",
+    "done_at",
+    "done_by",
+    "client_key",
+]
+
+
+def _checked_phone(outcome: Outcome) -> tuple[str, list[FieldError]]:
+    """The confirmed phone in its canonical form, and what breaks the visit's rules."""
+    errors = []
+    temperature = outcome.temperature
+    if temperature is not None and not Decimal("34") <= temperature <= Decimal("43"):
+        errors.append(FieldError("temperature", _("A body temperature is 34 to 43 °C")))
+    phone = outcome.phone
+    try:
+        phone = phones.normalize(phone) if phone else ""
+    except phones.PhoneError as exc:
+        errors.append(FieldError("phone", exc.message))
+    return phone, errors
+
+
+def _apply(task: VisitTask, outcome: Outcome, phone: str, user: Any, now: dt.datetime) -> None:
+    # Recorded offline: kept at the tap's time when that is within the past two days.
+    done_at = outcome.done_at
+    if done_at is None or not now - dt.timedelta(days=2) <= done_at <= now:
+        done_at = now
+    task.status = VisitTask.Status.DONE
+    task.present, task.healthy, task.temperature = (
+        outcome.present,
+        outcome.healthy,
+        outcome.temperature,
+    )
+    task.phone_checked, task.note = phone, outcome.note[:300]
+    task.done_at, task.done_by, task.client_key = done_at, user, outcome.client_key[:64]
+
+
 def complete(
     *,
     user: Any,
@@ -134,9 +191,17 @@ def complete(
     phone: str,
     note: str,
     channel: str = "api",
+    client_key: str = "",
+    done_at: dt.datetime | None = None,
 ) -> VisitTask:
-    """Record the visit: at home or not, healthy or not, the phone confirmed."""
+    """Record the visit: at home or not, healthy or not, the phone confirmed.
+
+    ``done_at`` is when the visit was made if it was recorded offline (the field app sends
+    the tap's time; it is kept only if it is in the past two days), ``client_key`` the
+    phone's idempotency key for that record.
+    """
     require(user, Action.SCREENING_EDIT)
+    outcome = Outcome(task_id, present, healthy, temperature, phone, note, client_key, done_at)
     with transaction.atomic():
         task = (
             jurisdiction.scope(VisitTask.objects.select_for_update(), user)
@@ -145,21 +210,12 @@ def complete(
         )
         if task is None:
             raise NotFound(task_id)
-        errors = []
+        phone, errors = _checked_phone(outcome)
         if task.status == VisitTask.Status.DONE:
-            errors.append(FieldError("status", _("This visit is already recorded")))
-        if temperature is not None and not Decimal("34") <= temperature <= Decimal("43"):
-            errors.append(FieldError("temperature", _("A body temperature is 34 to 43 °C")))
-        try:
-            phone = phones.normalize(phone) if phone else ""
-        except phones.PhoneError as exc:
-            errors.append(FieldError("phone", exc.message))
+            errors.insert(0, FieldError("status", _("This visit is already recorded")))
         if errors:
             raise ValidationFailed(errors)
-        task.status = VisitTask.Status.DONE
-        task.present, task.healthy, task.temperature = present, healthy, temperature
-        task.phone_checked, task.note = phone, note[:300]
-        task.done_at, task.done_by = timezone.now(), user
+        _apply(task, outcome, phone, user, timezone.now())
         task.save()
         audit.record(
             user=user,
@@ -169,6 +225,55 @@ def complete(
             channel=channel,
         )
     return task
+
+
+def complete_many(
+    *, user: Any, outcomes: list[Outcome], channel: str = "field"
+) -> list[tuple[str, VisitTask | None, list[FieldError]]]:
+    """Record a phone's queued visits in one transaction: one locking read, one update, one
+    audit insert, whatever the batch size. Per outcome, in order: ``("stored", task, [])``,
+    ``("invalid", task, errors)``, ``("done", task, [])`` (recorded before, possibly by this
+    same record: the caller compares ``client_key``), ``("not_yours", task, [])`` (handed to
+    another grid worker) or ``("not_found", None, [])`` (outside the user's jurisdiction)."""
+    require(user, Action.SCREENING_EDIT)
+    ids = {o.task_id for o in outcomes}
+    results: list[tuple[str, VisitTask | None, list[FieldError]]] = []
+    with transaction.atomic():
+        tasks = {
+            t.pk: t
+            for t in jurisdiction.scope(VisitTask.objects.select_for_update(), user).filter(
+                pk__in=ids
+            )
+        }
+        yours = set(tasks_for(user).filter(pk__in=ids).values_list("pk", flat=True))
+        now = timezone.now()
+        changed: list[VisitTask] = []
+        for outcome in outcomes:
+            task = tasks.get(outcome.task_id)
+            if task is None:
+                results.append(("not_found", None, []))
+            elif task.status == VisitTask.Status.DONE:
+                results.append(("done", task, []))
+            elif task.pk not in yours:
+                results.append(("not_yours", task, []))
+            else:
+                phone, errors = _checked_phone(outcome)
+                if errors:
+                    results.append(("invalid", task, errors))
+                    continue
+                _apply(task, outcome, phone, user, now)
+                changed.append(task)
+                results.append(("stored", task, []))
+        if changed:
+            VisitTask.objects.bulk_update(changed, OUTCOME_FIELDS)
+            audit.record_many(
+                user=user,
+                kind=AuditEvent.Kind.UPDATE,
+                object_type="visit_task",
+                object_ids=[t.pk for t in changed],
+                channel=channel,
+            )
+    return results
 
 
 # ---------------------------------------------------------------- escalations (超时上报)

@@ -23,6 +23,7 @@ from fangkong.core import replica, ui
 from fangkong.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
 from fangkong.core.models import Region
 from fangkong.core.permissions import public, requires
+from fangkong.core.regions import region_names
 from fangkong.core.roles import Action, can
 
 from . import cover as coverlib
@@ -245,7 +246,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 return redirect("supplies:setup")
     stores = list(selectors.warehouses(user))
     units = list(selectors.recipients(user))
-    names = _region_names([s.region_code for s in stores] + [u.region_code for u in units])
+    names = region_names([s.region_code for s in stores] + [u.region_code for u in units])
     for row in [*stores, *units]:
         row.region_name = names.get(row.region_code, "")  # type: ignore[union-attr]
     return _page(
@@ -259,10 +260,6 @@ def setup(request: HttpRequest) -> HttpResponse:
             "unit_form": unit_form,
         },
     )
-
-
-def _region_names(codes: list[str]) -> dict[str, str]:
-    return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
 
 
 @requires(Action.SUPPLIES_VIEW)
@@ -529,7 +526,7 @@ def funds(request: HttpRequest) -> HttpResponse:
             messages.success(request, "经费已登记")
             return redirect("supplies:funds")
     rows = list(selectors.funds(user).prefetch_related("entries"))
-    names = _region_names([f.region_code for f in rows])
+    names = region_names([f.region_code for f in rows])
     return _page(
         request,
         "supplies/funds.html",

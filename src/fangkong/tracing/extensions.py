@@ -12,13 +12,13 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core import figures, inspection, jurisdiction, timeline
+from fangkong.core import figures, inspection, isolation, jurisdiction, timeline
 from fangkong.core.jurisdiction import prefix_q
-from fangkong.core.roles import Action
+from fangkong.core.roles import Action, can
 from fangkong.people.models import Person
 
 from .models import INFECTIOUS, Case, Classification, Level, TaskStatus, TracingTask
-from .selectors import mask_name
+from .selectors import cases_visible_to, mask_name
 
 LEVEL_NAMES = {Level.CLOSE: "密切接触者", Level.SECONDARY: "次密切接触者"}
 
@@ -162,7 +162,50 @@ def person_entries(actor: Any, person_id: int) -> list[timeline.TimelineEntry]:
     return entries
 
 
+def classification_source(actor: Any, pk: str) -> isolation.SourceLink | None:
+    """An order made for a contact names the case it came through and links to the case
+    page when the viewer may open it (the case's name masked outside their area)."""
+    if not pk.isdigit():
+        return None
+    classification = Classification.objects.select_related("via_person").filter(pk=int(pk)).first()
+    if classification is None:
+        return None
+    level = LEVEL_NAMES.get(classification.level, classification.get_level_display())
+    via = classification.via_person
+    if via is None:
+        return isolation.SourceLink(label=f"流调判定{level}")
+    shown = via.name if jurisdiction.covers(actor, via.region_code) else mask_name(via.name)
+    label = f"流调判定{level}（经 {shown}）"
+    url = ""
+    if can(actor, Action.TRACING_VIEW):
+        case = _case_behind(actor, via.pk)
+        if case is not None:
+            url = reverse("tracing:case_detail", args=[case.pk])
+    return isolation.SourceLink(label=label, url=url)
+
+
+def _case_behind(actor: Any, person_id: int) -> Case | None:
+    """The case a contact traces back to: the person's own case, else up the "through"
+    chain (a contact of a contact reaches the case in two steps)."""
+    seen: set[int] = set()
+    while person_id not in seen and len(seen) < 4:
+        seen.add(person_id)
+        case = cases_visible_to(actor).filter(person_id=person_id).order_by("-pk").first()
+        if case is not None:
+            return case
+        via = (
+            Classification.objects.filter(person_id=person_id)
+            .values_list("via_person_id", flat=True)
+            .first()
+        )
+        if via is None:
+            return None
+        person_id = via
+    return None
+
+
 def register() -> None:
+    isolation.register_source("tracing.classification", classification_source)
     figures.register(
         figures.Figure(
             key="tracing.new_cases",

@@ -31,8 +31,10 @@ SHELL = (
     "fangkong/icons/field-192.png",
     "fangkong/icons/field-512.png",
 )
-# Screens kept for offline use once opened online (network first, the cache when offline).
-OFFLINE_PAGES = ("/quarantine/round/",)
+# Screens kept for offline use once opened online (network first, the cache when offline):
+# the doctor's round and the grid worker's visits. Opening the app ("/") offline shows the
+# first of them this phone has kept.
+OFFLINE_PAGES = ("/quarantine/round/", "/screening/visits/")
 
 
 def _read(path: str) -> bytes:
@@ -77,9 +79,9 @@ def manifest(request: HttpRequest) -> HttpResponse:
         {
             "name": "防控 · 外勤",
             "short_name": "防控外勤",
-            "description": "基层防控外勤：村医巡查离线可用，联网后自动同步",
+            "description": "基层防控外勤：村医巡查、网格员走访离线可用，联网后自动同步",
             "lang": "zh-Hans",
-            "start_url": "/quarantine/round/",
+            "start_url": "/",
             "scope": "/",
             "display": "standalone",
             "background_color": "#f3f5f8",

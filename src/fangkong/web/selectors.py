@@ -7,7 +7,6 @@ each domain app once per request (one grouped query per kind of record), never p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.db.models import Count, QuerySet
 from fangkong.core import jurisdiction, region_counts
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.models import Region, RegionLevel, TaskRecord
+from fangkong.core.regions import region_names
 from fangkong.core.roles import Action, can
 from fangkong.people import selectors as people
 
@@ -98,14 +98,6 @@ def jurisdiction_summary(user: Any) -> dict[str, int | None]:
     )
     persons = people.persons_visible_to(user).count() if can(user, Action.PERSON_VIEW) else None
     return {"regions": regions, "households": households, "persons": persons}
-
-
-def region_names(codes: Iterable[str]) -> dict[str, str]:
-    """Region code → name, for the codes shown on one page (one query)."""
-    wanted = {c for c in codes if c}
-    if not wanted:
-        return {}
-    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
 
 
 def region_path(user: Any, code: str) -> list[dict[str, Any]]:

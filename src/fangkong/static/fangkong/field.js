@@ -1,6 +1,6 @@
 /* Fangkong field app (issue 20): registers the service worker on every page, and on the
-   doctor's round (<ol data-field-round>) keeps readings in an IndexedDB queue until the
-   server has them. Each queued reading has its own idempotency key and the order version it
+   doctor's round (<ol data-field-round>) and the grid worker's visits (<ul data-field-visits>)
+   keeps each record in an IndexedDB queue until the server has it. Each queued reading has its own idempotency key and the order version it
    was based on; the server answers per record (stored / duplicate / conflict / invalid /
    not_found). A conflict stays on screen with both values until the user decides. */
 (function () {
@@ -61,8 +61,13 @@
     });
   }
 
-  function allOf(user) {
-    return tx("readonly", function (s) { return s.index("user").getAll(user); });
+  // One queue for both screens: a record's kind says which sync endpoint takes it
+  // (readings of the round carry no kind: "reading").
+  function allOf(user, kind) {
+    return tx("readonly", function (s) { return s.index("user").getAll(user); })
+      .then(function (records) {
+        return records.filter(function (r) { return (r.kind || "reading") === kind; });
+      });
   }
   function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
   function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
@@ -153,7 +158,7 @@
     }
 
     function refreshStatus() {
-      return allOf(user).then(function (records) {
+      return allOf(user, "reading").then(function (records) {
         var pending = records.filter(function (r) { return r.state === "pending"; }).length;
         var problems = records.length - pending;
         var text = navigator.onLine ? "在线" : "离线";
@@ -170,7 +175,7 @@
       if (busy) { resyncWanted = true; return Promise.resolve(); }
       busy = true;
       resyncWanted = false;
-      return allOf(user)
+      return allOf(user, "reading")
         .then(function (records) {
           var pending = records.filter(function (r) { return r.state === "pending"; });
           if (!pending.length || !navigator.onLine) return null;
@@ -240,7 +245,7 @@
         .then(function (html) {
           if (!html) return;
           var doc = new DOMParser().parseFromString(html, "text/html");
-          return allOf(user).then(function (records) {
+          return allOf(user, "reading").then(function (records) {
             var held = {};
             records.forEach(function (r) { held[r.order_id] = true; });
             doc.querySelectorAll("li.q-row").forEach(function (fresh) {
@@ -265,7 +270,7 @@
       var data = new FormData(form);
       var row = rowOf(orderId);
       var r = {
-        key: newKey(), user: user, order_id: orderId,
+        key: newKey(), user: user, kind: "reading", order_id: orderId,
         version: parseInt(row.getAttribute("data-version"), 10),
         taken_at: new Date().toISOString(), temperature: null, normal: false,
         symptoms: [], at_home: true, state: "pending"
@@ -316,7 +321,234 @@
     window.addEventListener("online", function () { sync(); });
     window.addEventListener("offline", function () { refreshStatus(); });
 
-    allOf(user).then(function (records) {
+    allOf(user, "reading").then(function (records) {
+      records.forEach(paint);
+      return refreshStatus();
+    }).then(function () {
+      if (navigator.onLine) sync();
+    });
+  }
+
+  // The grid worker's visits: the same queue, bar and answers as the round. A visit is made
+  // once, so a conflict (recorded by someone else, or handed to another grid worker) can only
+  // be dropped; the server's state is shown with it.
+  function initVisits(list) {
+    var user = list.getAttribute("data-user") || "";
+    var syncUrl = list.getAttribute("data-sync-url");
+    var status = document.getElementById("field-status");
+    var button = document.getElementById("field-sync");
+    var busy = false;
+    var again = false;
+
+    function say(text) { if (status) status.textContent = text; }
+    function rowOf(taskId) { return document.getElementById("visit-" + taskId); }
+
+    function label(r) {
+      if (!r.present) return "不在家";
+      if (r.healthy) return "在家 · 正常";
+      return "在家 · 有症状" + (r.temperature != null ? " " + r.temperature.toFixed(1) + " °C" : "");
+    }
+
+    function showForms(row, shown) {
+      row.querySelectorAll("form.visit-quick, details.visit-more").forEach(function (el) {
+        el.hidden = !shown;
+      });
+    }
+
+    // A record whose visit is no longer on the page (recorded by someone else, handed over,
+    // on another page of the list) is shown above the list, with the person's name.
+    function holderOf(r) {
+      var row = rowOf(r.task_id);
+      if (row) return row;
+      if (r.state === "synced") return null;
+      var area = document.getElementById("field-problems");
+      if (!area) {
+        area = document.createElement("div");
+        area.id = "field-problems";
+        var bar = document.getElementById("field-bar");
+        if (bar) bar.insertAdjacentElement("afterend", area);
+        else list.insertAdjacentElement("beforebegin", area);
+      }
+      var holder = document.getElementById("field-record-" + r.key);
+      if (!holder) {
+        holder = document.createElement("div");
+        holder.id = "field-record-" + r.key;
+        holder.className = "panel visit field-orphan";
+        var name = document.createElement("strong");
+        name.textContent = r.name || "";
+        holder.appendChild(name);
+        area.appendChild(holder);
+      }
+      return holder;
+    }
+
+    function paint(r) {
+      var row = holderOf(r);
+      if (!row) return;
+      var box = row.querySelector(".field-state");
+      if (!box) {
+        box = document.createElement("div");
+        box.className = "field-state";
+        row.appendChild(box);
+      }
+      showForms(row, false);
+      box.textContent = "";
+      var badge = document.createElement("span");
+      box.appendChild(badge);
+      row.classList.remove("is-pending", "has-conflict");
+      if (r.state === "pending") {
+        row.classList.add("is-pending");
+        badge.className = "field-pending";
+        badge.textContent = label(r) + " · 待同步";
+        return;
+      }
+      if (r.state === "synced") {
+        badge.className = "q-ok field-synced";
+        badge.textContent = label(r) + " ✓ 已同步";
+        return;
+      }
+      row.classList.add("has-conflict");
+      badge.className = "field-conflict";
+      badge.setAttribute("role", "alert");
+      badge.textContent = (r.state === "conflict" ? "冲突：" : "未保存：") + label(r) + "。" + (r.message || "");
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button button-quiet";
+      discard.textContent = "放弃此记录";
+      discard.addEventListener("click", function () {
+        drop(r.key).then(function () {
+          box.remove();
+          row.classList.remove("has-conflict");
+          if (row.classList.contains("field-orphan")) row.remove();
+          else if (r.state !== "conflict") showForms(row, true);
+          refreshStatus();
+        });
+      });
+      box.appendChild(discard);
+    }
+
+    function refreshStatus() {
+      return allOf(user, "visit").then(function (records) {
+        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
+        var problems = records.length - pending;
+        var text = navigator.onLine ? "在线" : "离线";
+        text += pending ? "：" + pending + " 条走访待同步" : "：全部已同步";
+        if (problems) text += "，" + problems + " 条需处理";
+        say(text);
+        if (button) button.disabled = !pending;
+        return records;
+      });
+    }
+
+    function sync() {
+      if (busy) { again = true; return Promise.resolve(); }
+      busy = true;
+      again = false;
+      return allOf(user, "visit")
+        .then(function (records) {
+          var pending = records.filter(function (r) { return r.state === "pending"; });
+          if (!pending.length || !navigator.onLine) return null;
+          say("同步中…");
+          var body = {
+            device: navigator.userAgent.slice(0, 64),
+            visits: pending.slice(0, 500).map(function (r) {
+              return {
+                key: r.key, task_id: r.task_id, taken_at: r.taken_at, present: r.present,
+                healthy: r.healthy, temperature: r.temperature, symptoms: r.symptoms,
+                phone: r.phone, note: r.note
+              };
+            })
+          };
+          return fetch(syncUrl, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(body)
+          }).then(function (response) {
+            if (response.status === 401 || response.status === 403) {
+              throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
+            }
+            if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
+            return response.json();
+          }).then(function (answer) {
+            var byKey = {};
+            pending.forEach(function (r) { byKey[r.key] = r; });
+            return Promise.all(answer.results.map(function (res) {
+              var r = byKey[res.key];
+              if (!r) return null;
+              if (res.status === "stored" || res.status === "duplicate") {
+                return drop(r.key).then(function () {
+                  r.state = "synced";
+                  paint(r);
+                });
+              }
+              r.state = res.status;
+              r.message = res.message || "";
+              return put(r).then(function () { paint(r); });
+            }));
+          });
+        })
+        .catch(function (err) {
+          return refreshStatus().then(function () {
+            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
+          });
+        })
+        .then(function () { busy = false; return refreshStatus(); }, function () { busy = false; })
+        .then(function () { if (again && navigator.onLine) return sync(); });
+    }
+
+    function visitOf(form, taskId) {
+      var data = new FormData(form);
+      var row = rowOf(taskId);
+      var name = row && row.querySelector(".visit-head strong");
+      var r = {
+        key: newKey(), user: user, kind: "visit", task_id: taskId,
+        name: name ? name.textContent : "",
+        taken_at: new Date().toISOString(), present: data.get("present") !== "no",
+        healthy: data.get("health") !== "symptoms", temperature: null,
+        symptoms: String(data.get("symptoms") || "").trim().slice(0, 100),
+        phone: String(data.get("phone") || "").trim().slice(0, 20),
+        note: String(data.get("note") || "").trim().slice(0, 200), state: "pending"
+      };
+      var text = String(data.get("temperature") || "").trim().replace(",", ".");
+      if (text) {
+        var t = parseFloat(text);
+        if (isNaN(t) || t < 34 || t > 43) return null;
+        r.temperature = Math.round(t * 10) / 10;
+      }
+      return r;
+    }
+
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var row = form.closest && form.closest("li.visit");
+      if (!row || !list.contains(row)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var r = visitOf(form, parseInt(row.getAttribute("data-task"), 10));
+      var old = row.querySelector(".field-error");
+      if (!r) {
+        var error = old || document.createElement("p");
+        error.className = "error field-error";
+        error.setAttribute("role", "alert");
+        error.textContent = "请输入 34.0–43.0 之间的体温，如 36.5";
+        form.appendChild(error);
+        return;
+      }
+      if (old) old.remove();
+      put(r).then(function () {
+        paint(r);
+        return refreshStatus();
+      }).then(function () {
+        if (navigator.onLine) sync();
+      });
+    }, true);
+
+    if (button) button.addEventListener("click", function () { sync(); });
+    window.addEventListener("online", function () { sync(); });
+    window.addEventListener("offline", function () { refreshStatus(); });
+
+    allOf(user, "visit").then(function (records) {
       records.forEach(paint);
       return refreshStatus();
     }).then(function () {
@@ -325,8 +557,11 @@
   }
 
   function start() {
-    var list = document.querySelector("[data-field-round]");
-    if (list && window.indexedDB) init(list);
+    if (!window.indexedDB) return;
+    var round = document.querySelector("[data-field-round]");
+    if (round) init(round);
+    var visits = document.querySelector("[data-field-visits]");
+    if (visits) initVisits(visits);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

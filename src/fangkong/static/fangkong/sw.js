@@ -1,7 +1,8 @@
 /* Fangkong field app service worker (issue 20). Served at /sw.js by fangkong.web.field, which
    prepends self.FIELD = {version, shell, pages}. Strategy:
    - app shell (vendored CSS/JS, icons): precached at install, cache first;
-   - the offline screens (the doctor's round): network first, the last good copy when offline;
+   - the offline screens (the doctor's round, the grid worker's visits): network first, the last
+     good copy when offline; the app's start ("/") offline opens the first screen kept;
    - everything else, and every /api/ call, goes to the network untouched. */
 "use strict";
 
@@ -39,12 +40,16 @@ async function networkFirst(request) {
     }
     return response;
   } catch (err) {
-    const cached = await cache.match(new URL(request.url).pathname);
-    if (cached) return cached;
+    const path = new URL(request.url).pathname;
+    const candidates = path === "/" ? self.FIELD.pages : [path];
+    for (const candidate of candidates) {
+      const cached = await cache.match(candidate);
+      if (cached) return cached;
+    }
     return new Response(
       "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
         "<title>离线</title><p style='font:16px system-ui;padding:1rem'>当前离线，且本页尚未在联网时打开过。" +
-        "请联网后打开一次“今日巡查”，之后即可离线使用。</p>",
+        "请联网后打开一次“今日巡查”或“待走访”，之后即可离线使用。</p>",
       { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } }
     );
   }
@@ -64,7 +69,7 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
-  if (request.mode === "navigate" && isOfflinePage(url)) {
+  if (request.mode === "navigate" && (isOfflinePage(url) || url.pathname === "/")) {
     event.respondWith(networkFirst(request));
   } else if (self.FIELD.shell.includes(url.pathname)) {
     event.respondWith(cacheFirst(request));

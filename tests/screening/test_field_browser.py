@@ -1,0 +1,130 @@
+"""The grid worker's visits offline on a phone (375×812) in Debian chromium (issue 20): the
+worker opens the visits once online, loses the signal, records three visits (at home and
+well with one tap, with symptoms, not at home), reloads offline (page from the service
+worker, queue from IndexedDB), gets the signal back, and each visit reaches the server
+exactly once; a visit the village cadre recorded meanwhile comes back as a conflict and is
+not overwritten. The app opened at "/" offline shows the kept visits page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from fangkong.core.roles import Role
+from fangkong.screening import visits
+from fangkong.screening.models import Stay, VisitTask
+from tests.conftest import BROWSER_TEST, GRID_A1, VILLAGE_A
+
+SCREENSHOTS = Path(os.environ.get("FANGKONG_SCREENSHOT_DIR", "var/screenshots"))
+PASSWORD = "pw-Fangkong-2026"
+
+pytestmark = BROWSER_TEST
+
+
+def _task(make_person, name: str) -> VisitTask:
+    person = make_person(GRID_A1, name)
+    stay = Stay.objects.create(
+        person=person,
+        region_code=GRID_A1,
+        place_code="420103",
+        place="武汉市江汉区",
+        arrived=dt.date(2022, 1, 3),
+        left=dt.date(2022, 1, 5),
+        source="police",
+    )
+    return VisitTask.objects.create(
+        person=person,
+        region_code=GRID_A1,
+        stay=stay,
+        reason="14天内到过武汉市江汉区",
+        due_at=timezone.now() + dt.timedelta(hours=6),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user, make_person):
+    from playwright.sync_api import expect
+
+    make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A, display_name="村书记")
+    tasks = [_task(make_person, name) for name in ("张伟", "李娜", "王强", "赵敏")]
+
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/screening/visits/")
+    page.locator("input[name=username]").fill("wangge")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("li.visit")).to_have_count(4)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+    context.set_offline(True)
+    rows = {t.pk: page.locator(f"#visit-{t.pk}") for t in tasks}
+    rows[tasks[0].pk].locator("form.visit-quick button").click()
+    sick = rows[tasks[1].pk]
+    sick.locator("summary").click()
+    sick.locator("input[name=health][value=symptoms]").check()
+    sick.locator("input[name=temperature]").fill("38.3")
+    sick.locator("input[name=symptoms]").fill("咳嗽")
+    sick.locator("details form button[type=submit]").click()
+    away = rows[tasks[2].pk]
+    away.locator("summary").click()
+    away.locator("input[name=present][value=no]").check()
+    away.locator("input[name=note]").fill("外出务工")
+    away.locator("details form button[type=submit]").click()
+    rows[tasks[3].pk].locator("form.visit-quick button").click()
+    expect(rows[tasks[1].pk].locator(".field-pending")).to_contain_text("有症状 38.3 °C · 待同步")
+    expect(page.locator("#field-status")).to_contain_text("4 条走访待同步")
+    assert not VisitTask.objects.filter(status=VisitTask.Status.DONE).exists()
+
+    # Offline reload, and the app opened at its start ("/"): the kept page and the queue.
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(page.locator("#field-status")).to_contain_text("离线：4 条走访待同步")
+    expect(rows[tasks[2].pk].locator(".field-pending")).to_contain_text("不在家 · 待同步")
+    start = page.goto(f"{live_server.url}/")
+    assert start is not None and start.from_service_worker
+    expect(page.locator("li.visit")).to_have_count(4)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "field-visits-offline-phone.png", full_page=True)
+
+    # Meanwhile the village cadre recorded 赵敏's visit on the server.
+    visits.complete(
+        user=cadre,
+        task_id=tasks[3].pk,
+        present=True,
+        healthy=True,
+        temperature=None,
+        phone="",
+        note="电话核实",
+    )
+
+    context.set_offline(False)
+    page.goto(f"{live_server.url}/screening/visits/")
+    expect(page.locator("#field-status")).to_contain_text("1 条需处理")
+    # 赵敏 is no longer on the list (done on the server): the conflict is shown above it.
+    conflict = page.locator(".field-orphan .field-conflict")
+    expect(conflict).to_contain_text("村书记")
+    expect(page.locator(".field-orphan")).to_contain_text("赵敏")
+    done = VisitTask.objects.filter(status=VisitTask.Status.DONE)
+    assert done.count() == 4
+    assert done.filter(done_by__username="wangge").count() == 3
+    assert VisitTask.objects.get(pk=tasks[3].pk).note == "电话核实"  # not overwritten
+    sick_task = VisitTask.objects.get(pk=tasks[1].pk)
+    assert sick_task.healthy is False and str(sick_task.temperature) == "38.3"
+    assert VisitTask.objects.get(pk=tasks[2].pk).present is False
+
+    # Sending again stores nothing twice; the conflict is dropped by the worker.
+    page.reload()
+    expect(page.locator("#field-status")).to_contain_text("1 条需处理")
+    page.get_by_role("button", name="放弃此记录").click()
+    expect(page.locator("#field-status")).to_contain_text("全部已同步")
+    assert done.filter(done_by__username="wangge").count() == 3
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the visits page is {width}px wide on a 375px screen"

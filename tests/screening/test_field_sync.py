@@ -1,0 +1,201 @@
+"""The grid worker's offline visits (issue 20), at the API: per-record answers, idempotency
+by key, conflicts never overwritten, jurisdiction, revoked tokens, the work set's contents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from fangkong.core import tokens
+from fangkong.core.models import ApiToken
+from fangkong.core.roles import Role
+from fangkong.screening import visits
+from fangkong.screening.models import Stay, VisitTask
+from tests.conftest import GRID_A1, GRID_A2, GRID_C1, VILLAGE_A
+from tests.people.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+SYNC = "/screening/field/sync"
+WORKSET = "/screening/field/workset"
+
+
+@pytest.fixture
+def api_as():
+    return ApiClient
+
+
+@pytest.fixture
+def worker(make_user):
+    return make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
+
+
+@pytest.fixture
+def make_task(make_person):
+    def make(region_code=GRID_A1, name="张伟", **fields):
+        person = make_person(region_code, name)
+        stay = Stay.objects.create(
+            person=person,
+            region_code=region_code,
+            place_code="420103",
+            place="武汉市江汉区",
+            arrived=dt.date(2022, 1, 3),
+            left=dt.date(2022, 1, 5),
+            source="police",
+        )
+        return VisitTask.objects.create(
+            person=person,
+            region_code=region_code,
+            stay=stay,
+            reason="14天内到过武汉市江汉区（高风险）",
+            due_at=timezone.now() + dt.timedelta(hours=12),
+            **fields,
+        )
+
+    return make
+
+
+def _row(task, key=None, **fields):
+    row = {
+        "key": key or str(uuid.uuid4()),
+        "task_id": task.pk,
+        "taken_at": (timezone.now() - dt.timedelta(minutes=30)).isoformat(),
+        "present": True,
+    }
+    row.update(fields)
+    return row
+
+
+def test_the_same_batch_twice_records_each_visit_once(api_as, worker, make_task):
+    tasks = [make_task(name=f"人{i}") for i in range(3)]
+    rows = [
+        _row(tasks[0]),
+        _row(tasks[1], healthy=False, temperature="38.2", symptoms="咳嗽"),
+        _row(tasks[2], present=False, note="邻居说外出务工"),
+    ]
+    api = api_as(worker)
+    first = api.post(SYNC, {"visits": rows})
+    assert first.status_code == 200, first.content
+    assert [r["status"] for r in first.json()["results"]] == ["stored"] * 3
+    again = api.post(SYNC, {"visits": rows})
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 3
+    assert again.json()["duplicates"] == 3
+    done = {t.pk: t for t in VisitTask.objects.filter(status=VisitTask.Status.DONE)}
+    assert len(done) == 3
+    sick = done[tasks[1].pk]
+    assert sick.healthy is False and str(sick.temperature) == "38.2"
+    assert sick.note.startswith("症状：咳嗽")
+    assert done[tasks[2].pk].present is False
+    # Recorded at the time of the tap on the phone, not at the sync.
+    taken = dt.datetime.fromisoformat(rows[0]["taken_at"])
+    assert abs(done[tasks[0].pk].done_at - taken) < dt.timedelta(seconds=1)
+    assert done[tasks[0].pk].done_by == worker
+
+
+def test_a_visit_recorded_by_someone_else_meanwhile_is_a_conflict(
+    api_as, worker, make_task, make_user
+):
+    task = make_task()
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A, display_name="村书记")
+    visits.complete(
+        user=cadre,
+        task_id=task.pk,
+        present=False,
+        healthy=True,
+        temperature=None,
+        phone="",
+        note="",
+    )
+    answer = api_as(worker).post(SYNC, {"visits": [_row(task)]}).json()
+    (result,) = answer["results"]
+    assert result["status"] == "conflict" and "村书记" in result["message"]
+    assert result["server"]["status"] == "done" and result["server"]["present"] is False
+    task.refresh_from_db()
+    assert task.present is False and task.done_by == cadre  # nothing overwritten
+
+
+def test_a_visit_handed_to_another_worker_is_a_conflict(api_as, worker, make_task, make_user):
+    other = make_user(Role.GRID_WORKER, GRID_A1, username="other")
+    task = make_task(assignee=other)
+    (result,) = api_as(worker).post(SYNC, {"visits": [_row(task)]}).json()["results"]
+    assert result["status"] == "conflict" and "改派" in result["message"]
+    assert VisitTask.objects.get(pk=task.pk).status == VisitTask.Status.OPEN
+
+
+def test_a_bad_record_is_answered_alone_and_the_rest_is_stored(api_as, worker, make_task):
+    good, bad = make_task(name="好"), make_task(name="坏")
+    rows = [_row(bad, healthy=False, temperature="45.0"), _row(good)]
+    results = api_as(worker).post(SYNC, {"visits": rows}).json()["results"]
+    assert [r["status"] for r in results] == ["invalid", "stored"]
+    assert results[0]["errors"][0]["field"] == "temperature"
+    assert VisitTask.objects.get(pk=bad.pk).status == VisitTask.Status.OPEN
+
+
+def test_a_phone_of_village_a_cannot_write_or_read_village_c(api_as, worker, make_task):
+    foreign = make_task(region_code=GRID_C1, name="外村人")
+    mine = make_task(region_code=GRID_A2, name="本村人")  # same village, another grid
+    api = api_as(worker)
+    (result,) = api.post(SYNC, {"visits": [_row(foreign)]}).json()["results"]
+    assert result["status"] == "not_found"
+    assert VisitTask.objects.get(pk=foreign.pk).status == VisitTask.Status.OPEN
+    response = api.get(WORKSET)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "外村人" not in text and "本村人" not in text  # a grid worker's own grid only
+    own = make_task(name="自己网格")
+    body = api.get(WORKSET).json()
+    assert [v["task_id"] for v in body["visits"]] == [own.pk]
+    assert own.person.id_number not in api.get(WORKSET).content.decode()
+    assert own.person.phone not in api.get(WORKSET).content.decode()
+    assert mine.pk not in [v["task_id"] for v in body["visits"]]
+
+
+def test_a_revoked_phone_is_refused_and_other_roles_are_403(api_as, worker, make_task, make_user):
+    task = make_task()
+    api = api_as(worker)
+    assert api.get(WORKSET).status_code == 200
+    token = ApiToken.objects.get(user=worker)
+    tokens.revoke(user=worker, token_id=token.pk, channel="web")
+    assert api.post(SYNC, {"visits": [_row(task)]}).status_code == 401
+    assert api.get(WORKSET).status_code == 401
+    doctor = make_user(Role.VILLAGE_DOCTOR, VILLAGE_A)  # may see screening, not record visits
+    assert api_as(doctor).post(SYNC, {"visits": [_row(task)]}).status_code == 403
+    assert api_as(None).get(WORKSET).status_code == 401
+    assert VisitTask.objects.get(pk=task.pk).status == VisitTask.Status.OPEN
+
+
+def test_malformed_keys_and_empty_batches_are_422(api_as, worker, make_task):
+    task = make_task()
+    api = api_as(worker)
+    assert api.post(SYNC, {"visits": [_row(task, key="has space")]}).status_code == 422
+    assert api.post(SYNC, {"visits": []}).status_code == 422
+
+
+def test_the_visits_page_carries_the_offline_queue(client_for, worker, make_task):
+    task = make_task()
+    page = client_for(worker).get("/screening/visits/").content.decode()
+    assert "data-field-visits" in page and f'id="visit-{task.pk}"' in page
+    assert "立即同步" in page and "/api/v1/screening/field/sync" in page
+    # Without the script the one-tap form still posts to the visit form.
+    response = client_for(worker).post(
+        f"/screening/visits/{task.pk}/", {"present": "yes", "health": "normal"}
+    )
+    assert response.status_code == 302
+    assert VisitTask.objects.get(pk=task.pk).status == VisitTask.Status.DONE
+
+
+def test_a_batch_is_audited_per_visit_and_a_twin_record_is_a_duplicate(api_as, worker, make_task):
+    from fangkong.core.models import AuditEvent
+
+    first, second = make_task(name="甲"), make_task(name="乙")
+    twin = _row(first)
+    rows = [twin, dict(twin), _row(second)]
+    results = api_as(worker).post(SYNC, {"visits": rows}).json()["results"]
+    assert [r["status"] for r in results] == ["stored", "duplicate", "stored"]
+    audited = AuditEvent.objects.filter(object_type="visit_task", channel="field")
+    assert sorted(audited.values_list("object_id", flat=True)) == sorted(
+        [str(first.pk), str(second.pk)]
+    )
+    assert {e.username for e in audited} == {"wangge"}
