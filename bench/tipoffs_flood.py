@@ -1,7 +1,7 @@
 """Benchmark: the public tip-off form under a flood (issue 15's figure).
 
     .venv/bin/python bench/tipoffs_flood.py [--rate 1000] [--legit 50] [--seconds 15]
-        [--database-url postgres://postgres@127.0.0.1:5432/fk_bench_tipoffs] [--keep]
+        [--database-url postgres://postgres@127.0.0.1:5432/fk_bench_tipoffs] [--keep] [--nginx]
 
 Starts a real server (``fangkong serve``: granian, 2 processes × 4 threads, behind a trusted
 "proxy" so each request's X-Forwarded-For is its client address) on a fresh PostgreSQL
@@ -15,6 +15,11 @@ Prints p50/p95/p99 per kind, the status codes, 5xx count and rows stored; the fi
 legitimate p95 as a ratio to 300 ms (target < 1), with the single address limited to
 CLIENT_LIMIT tips and no 5xx. The load generator shares the machine's cores with the
 server and PostgreSQL, so the numbers are a floor. The database is dropped unless --keep.
+
+``--nginx`` puts Debian's nginx in front with the production configuration's limit on the
+form (``deploy/nginx/fangkong.conf``: POSTs per address, 1/s with a burst of 10, 429) and
+takes each request's client address from its X-Forwarded-For (``real_ip``), as a balancer
+facing the Internet would see it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import collections
 import datetime as dt
 import os
 import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,6 +119,62 @@ async def run(args, villages: list[str], stamp: str) -> tuple[loadgen.Recorder, 
     return rec, statuses
 
 
+NGINX_CONF = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+{user}
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    set_real_ip_from 127.0.0.1;
+    real_ip_header X-Forwarded-For;
+    map $request_method $tipoff_sender {{
+        POST    $binary_remote_addr;
+        default "";
+    }}
+    limit_req_zone $tipoff_sender zone=tipoff_senders:10m rate=1r/s;
+    upstream app {{ server 127.0.0.1:{app_port}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location = /tipoffs/report/ {{
+            limit_req zone=tipoff_senders burst=10 nodelay;
+            limit_req_status 429;
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+        }}
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(app_port: int, port: int) -> subprocess.Popen:
+    """Debian's nginx in front of the app server, with the production limit on the form."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    tmp = Path(tempfile.mkdtemp(prefix="fk-bench-nginx-"))
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, user=user, app_port=app_port, port=port))
+    process = subprocess.Popen([binary, "-c", str(conf), "-g", "daemon off;"])
+    loadgen.wait_healthy("127.0.0.1", port, 30, process)
+    return process
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=1000, help="POSTs offered per second")
@@ -123,6 +186,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_TIPOFFS_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--nginx", action="store_true", help="through nginx with its limit")
     args = parser.parse_args()
 
     os.environ["FANGKONG_SECRET_KEY"] = SECRET
@@ -147,11 +211,17 @@ def main() -> int:
         FANGKONG_ALLOWED_HOSTS="127.0.0.1,localhost",
     )
     server = loadgen.Server(env, args.port, args.workers, args.threads)
+    nginx = None
+    if args.nginx:
+        nginx = start_nginx(args.port, args.port + 1)
+        args.port += 1  # the clients talk to nginx
     try:
         began = time.monotonic()
         rec, statuses = asyncio.run(run(args, villages, stamp))
         elapsed = time.monotonic() - began
     finally:
+        if nginx is not None:
+            loadgen.stop(nginx)
         server.stop()
     stored = TipOff.objects.count()
     flood_stored = TipOff.objects.filter(client_key=services.client_key("203.0.113.66")).count()
@@ -161,7 +231,8 @@ def main() -> int:
         n for c in statuses.values() for s, n in c.items() if isinstance(s, int) and s >= 500
     )
     offered = int(args.rate * args.seconds)
-    print(f"offered {args.rate:.0f}/s for {args.seconds:.0f} s ({offered:,} POSTs)")
+    through = "through nginx with its limit" if args.nginx else "straight to the app server"
+    print(f"offered {args.rate:.0f}/s for {args.seconds:.0f} s ({offered:,} POSTs), {through}")
     print(f"finished in {elapsed:.1f} s")
     for line in rec.table(elapsed):
         print(line)

@@ -162,6 +162,8 @@ MIDDLEWARE = [
     "fangkong.core.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # An address that flooded the public tip-off form: 429 before sessions, CSRF and parsing.
+    "fangkong.tipoffs.middleware.RefuseFloodedSenders",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Chinese unless the user picked English with the switch (not the browser's language).

@@ -150,3 +150,12 @@ def test_home_page_opens_on_the_role_work(make_user, client_for):
 def test_demo_seeders_run_in_order():
     keys = [s.key for s in demo.seeders()]
     assert keys.index("quarantine") < keys.index("tracing")
+
+
+def test_a_figures_list_page_carries_its_filters_and_the_boards_region():
+    from fangkong.core.figures import list_page
+
+    assert list_page("screening:visits")("230231106") == "/screening/visits/"
+    closed = list_page("places:place_list", region="region", status="closed")
+    assert closed("230231106") == "/places/list/?status=closed&region=230231106"
+    assert list_page("checkpoints:home", region="region")("") == "/checkpoints/"

@@ -57,7 +57,7 @@ class CheckpointsConfig(AppConfig):
                     kind=figures.FLOW,
                     unit=_("times"),
                     order=order,
-                    list_url=hooks._list_url,
+                    list_url=figures.list_page("checkpoints:home", region="region"),
                     permission=Action.CHECKPOINT_VIEW,
                     higher_is_better=key.endswith("inspections"),
                 )

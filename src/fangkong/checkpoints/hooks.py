@@ -19,10 +19,6 @@ NOT_INSPECTED = "checkpoints.not_inspected"
 MISSED_CHECK_IN = "checkpoints.missed_check_in"
 
 
-def _list_url(code: str) -> str:
-    return reverse("checkpoints:home") + (f"?region={code}" if code else "")
-
-
 def passages_today(query: figures.FigureQuery) -> dict[str, int]:
     rows = Passage.objects.filter(at__gte=query.day_start, at__lte=query.at)
     return figures.count_by_region(rows, query)
@@ -108,7 +104,7 @@ def missed_check_in(query: inspection.RuleQuery) -> Iterator[inspection.Finding]
     ).select_related("post", "staff")
     if query.prefix:
         rows = rows.filter(region_code__startswith=query.prefix)
-    for a in rows[:500]:
+    for a in rows.iterator(chunk_size=2000):
         yield inspection.Finding(
             rule=MISSED_CHECK_IN,
             ref=f"checkpoints.assignment:{a.pk}",

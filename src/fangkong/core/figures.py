@@ -73,6 +73,21 @@ class Figure:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
+def list_page(name: str, *, region: str = "", **params: str) -> Callable[[str], str]:
+    """A figure's ``list_url``: the named page with its filters (``status="closed"``) and,
+    when ``region`` names the page's region parameter, the board row's region code."""
+
+    def url(code: str) -> str:
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        query = {**params, **({region: code} if region and code else {})}
+        return reverse(name) + (f"?{urlencode(query)}" if query else "")
+
+    return url
+
+
 _FIGURES: dict[str, Figure] = {}
 
 

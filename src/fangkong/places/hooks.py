@@ -117,15 +117,6 @@ def students_with_fever(query: FigureQuery) -> dict[str, int]:
     return figures.count_by_region(rows.filter(recorded_at__lte=query.at), query)
 
 
-def _list(name: str, **params: str) -> Any:
-    def url(code: str) -> str:
-        from urllib.parse import urlencode
-
-        return reverse(name) + "?" + urlencode({**params, "region": code})
-
-    return url
-
-
 FIGURES = [
     figures.Figure(
         key="places.closed",
@@ -134,7 +125,7 @@ FIGURES = [
         compute=closed_places,
         unit=_("家"),
         order=700,
-        list_url=_list("places:place_list", status="closed"),
+        list_url=figures.list_page("places:place_list", region="region", status="closed"),
         permission=Action.PLACES_VIEW,
     ),
     figures.Figure(
@@ -144,7 +135,7 @@ FIGURES = [
         compute=still_open,
         unit=_("家"),
         order=701,
-        list_url=_list("places:campaign"),
+        list_url=figures.list_page("places:campaign", region="region"),
         permission=Action.PLACES_VIEW,
     ),
     figures.Figure(
@@ -155,7 +146,7 @@ FIGURES = [
         kind=figures.FLOW,
         unit=_("起"),
         order=702,
-        list_url=_list("places:gatherings"),
+        list_url=figures.list_page("places:gatherings", region="region"),
         permission=Action.PLACES_VIEW,
         higher_is_better=True,
     ),
@@ -167,7 +158,7 @@ FIGURES = [
         kind=figures.FLOW,
         unit=_("桌"),
         order=703,
-        list_url=_list("places:gatherings"),
+        list_url=figures.list_page("places:gatherings", region="region"),
         permission=Action.PLACES_VIEW,
         higher_is_better=True,
     ),
@@ -179,7 +170,7 @@ FIGURES = [
         kind=figures.FLOW,
         unit=_("家次"),
         order=704,
-        list_url=_list("places:place_list"),
+        list_url=figures.list_page("places:place_list", region="region"),
         permission=Action.PLACES_VIEW,
         higher_is_better=True,
     ),
@@ -190,7 +181,7 @@ FIGURES = [
         compute=enterprises_resumed,
         unit=_("家"),
         order=705,
-        list_url=_list("places:enterprises"),
+        list_url=figures.list_page("places:enterprises", region="region"),
         permission=Action.PLACES_VIEW,
         higher_is_better=True,
     ),
@@ -202,7 +193,7 @@ FIGURES = [
         kind=figures.FLOW,
         unit=_("人次"),
         order=706,
-        list_url=_list("places:pharmacy"),
+        list_url=figures.list_page("places:pharmacy", region="region"),
         permission=Action.PLACES_VIEW,
     ),
     figures.Figure(
@@ -213,7 +204,7 @@ FIGURES = [
         kind=figures.FLOW,
         unit=_("人"),
         order=707,
-        list_url=_list("places:schools"),
+        list_url=figures.list_page("places:schools", region="region"),
         permission=Action.PLACES_VIEW,
     ),
 ]
@@ -237,9 +228,9 @@ def inspection_overdue(query: RuleQuery) -> Iterator[Finding]:
         .annotate(last_at=Subquery(last.values("inspected_at")[:1]))
         .filter(~Exists(recent))
         .select_related("cadre")
-        .order_by("region_code", "pk")[:2000]
+        .order_by("region_code", "pk")
     )
-    for place in rows:
+    for place in rows.iterator(chunk_size=2000):
         since = place.last_at or place.created_at
         yield Finding(
             rule="places.inspection_overdue",
@@ -261,7 +252,7 @@ def gathering_over_limit(query: RuleQuery) -> Iterator[Finding]:
         & (Q(kind=GatheringKind.BANQUET) | Q(tables__gt=services.MAX_TABLES_HELD))
         | Q(outcome=Outcome.PENDING, date__lte=today + dt.timedelta(days=1))
     )
-    for g in rows.order_by("date", "pk")[:2000]:
+    for g in rows.order_by("date", "pk").iterator(chunk_size=2000):
         if g.outcome == Outcome.HELD:
             what = f"{g.get_kind_display()}（{g.organiser_name}，{g.tables}桌）超过规模仍举办"
         else:
@@ -293,9 +284,9 @@ def disinfection_missed(query: RuleQuery) -> Iterator[Finding]:
                 filter=Q(disinfections__done_at__gte=start, disinfections__done_at__lt=end),
             )
         )
-        .order_by("region_code", "pk")[:5000]
+        .order_by("region_code", "pk")
     )
-    for place in rows:
+    for place in rows.iterator(chunk_size=2000):
         needed = services.rounds_required(place.kind)
         if place.rounds >= needed:
             continue
@@ -317,7 +308,7 @@ def fever_buyer_not_followed(query: RuleQuery) -> Iterator[Finding]:
         drug_class__in=[DrugClass.ANTIPYRETIC, DrugClass.COUGH],
         sold_at__lte=cutoff,
     )
-    for sale in rows.order_by("sold_at", "pk")[:2000]:
+    for sale in rows.order_by("sold_at", "pk").iterator(chunk_size=2000):
         yield Finding(
             rule="places.fever_buyer_not_followed",
             ref=f"places.sale:{sale.pk}",

@@ -53,10 +53,6 @@ def released_today(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(queryset, query)
 
 
-def _orders_url(code: str) -> str:
-    return reverse("quarantine:orders")
-
-
 def overdue_checks(query: inspection.RuleQuery) -> Iterable[inspection.Finding]:
     """Home isolation and monitoring under way for a day without a reading for a day."""
     limit = query.now - dt.timedelta(hours=CHECK_OVERDUE_HOURS)
@@ -68,21 +64,28 @@ def overdue_checks(query: inspection.RuleQuery) -> Iterable[inspection.Finding]:
         )
         .annotate(last_check=Max("checks__taken_at"))
         .filter(Q(last_check__isnull=True) | Q(last_check__lt=limit))
-        .select_related("person")
         .order_by("id")
     )
     if query.prefix:
         orders = orders.filter(prefix_q("region_code", [query.prefix]))
-    for order in orders[:1000]:
-        since = order.last_check or order.starts_at  # type: ignore[attr-defined]
+    # Every order is a finding (a county at its peak has tens of thousands): plain rows, one
+    # URL pattern, no model instances.
+    kinds = dict(IsolationKind.choices)
+    url = reverse("quarantine:order", args=[0]).rsplit("0/", 1)[0]
+    rows = orders.values_list(
+        "pk", "region_code", "kind", "starts_at", "last_check", "person_id", "person__name"
+    )
+    for pk, region_code, kind, starts_at, last_check, person_id, name in rows.iterator(
+        chunk_size=5000
+    ):
         yield inspection.Finding(
             rule="quarantine.check_overdue",
-            ref=f"quarantine.order:{order.pk}",
-            region_code=order.region_code,
-            what=f"{order.person.name}（{order.get_kind_display()}）超过{CHECK_OVERDUE_HOURS}小时未测体温",
-            since=since,
-            url=reverse("quarantine:order", args=[order.pk]),
-            person_id=order.person_id,
+            ref=f"quarantine.order:{pk}",
+            region_code=region_code,
+            what=f"{name}（{kinds.get(kind, kind)}）超过{CHECK_OVERDUE_HOURS}小时未测体温",
+            since=last_check or starts_at,
+            url=f"{url}{pk}/",
+            person_id=person_id,
         )
 
 
@@ -95,7 +98,7 @@ def unhandled_fevers(query: inspection.RuleQuery) -> Iterable[inspection.Finding
     ).select_related("order__person", "reading")
     if query.prefix:
         alerts = alerts.filter(prefix_q("region_code", [query.prefix]))
-    for alert in alerts.order_by("id")[:1000]:
+    for alert in alerts.order_by("id").iterator(chunk_size=2000):
         reading = (
             f" {alert.reading.temperature}°C" if alert.reading and alert.reading.temperature else ""
         )
@@ -204,7 +207,7 @@ def register() -> None:
                 kind=figures.STOCK,
                 unit=_("人"),
                 order=400 + order,
-                list_url=_orders_url,
+                list_url=figures.list_page("quarantine:orders"),
                 permission=Action.QUARANTINE_VIEW,
                 tags=tags,
             )

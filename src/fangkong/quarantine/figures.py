@@ -47,14 +47,6 @@ def releases_due(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(rows, query)
 
 
-def _board(code: str) -> str:
-    return reverse("quarantine:board") + f"?region={code}"
-
-
-def _alerts_url(code: str) -> str:
-    return reverse("quarantine:alerts")
-
-
 # Rules -----------------------------------------------------------------------------------
 
 RELEASE_WITHOUT_TESTS = "quarantine.release_without_tests"
@@ -96,7 +88,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit=lazy("次"),
             order=23,
-            list_url=_alerts_url,
+            list_url=figures.list_page("quarantine:alerts"),
             permission=Action.QUARANTINE_VIEW,
         )
     )
@@ -108,7 +100,7 @@ def register() -> None:
             compute=releases_due,
             unit=people,
             order=25,
-            list_url=_board,
+            list_url=figures.list_page("quarantine:board", region="region"),
             permission=Action.QUARANTINE_VIEW,
         )
     )

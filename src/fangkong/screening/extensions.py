@@ -146,14 +146,6 @@ def visits_done_today(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(qs, query)
 
 
-def _home(_code: str) -> str:
-    return reverse("screening:home")
-
-
-def _visits(_code: str) -> str:
-    return reverse("screening:visits")
-
-
 def decision_source(actor: Any, pk: str) -> isolation.SourceLink | None:
     """An order made from a screening decision names the policy and the reason."""
     decision = (
@@ -213,7 +205,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit="人",
             order=20,
-            list_url=_home,
+            list_url=figures.list_page("screening:home"),
             permission=Action.SCREENING_VIEW,
         ),
         figures.Figure(
@@ -224,7 +216,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit="条",
             order=21,
-            list_url=_home,
+            list_url=figures.list_page("screening:home"),
             permission=Action.SCREENING_VIEW,
         ),
         figures.Figure(
@@ -235,7 +227,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit="户次",
             order=22,
-            list_url=_visits,
+            list_url=figures.list_page("screening:visits"),
             permission=Action.SCREENING_VIEW,
         ),
         figures.Figure(
@@ -246,7 +238,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit="户次",
             order=23,
-            list_url=_visits,
+            list_url=figures.list_page("screening:visits"),
             permission=Action.SCREENING_VIEW,
             higher_is_better=True,
         ),

@@ -42,14 +42,6 @@ def visits_overdue(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(rows, query)
 
 
-def _home(code: str) -> str:
-    return reverse("screening:home")
-
-
-def _visits(code: str) -> str:
-    return reverse("screening:visits")
-
-
 UNVISITED = "screening.returnee_unvisited_2h"
 POLICE_ONLY = "screening.police_without_village_record"
 
@@ -124,7 +116,7 @@ def register() -> None:
                 kind=kind,
                 unit=people,
                 order=order,
-                list_url=_home,
+                list_url=figures.list_page("screening:home"),
                 permission=Action.SCREENING_VIEW,
             )
         )
@@ -136,7 +128,7 @@ def register() -> None:
             compute=visits_overdue,
             unit=people,
             order=50,
-            list_url=_visits,
+            list_url=figures.list_page("screening:visits"),
             permission=Action.SCREENING_VIEW,
         )
     )

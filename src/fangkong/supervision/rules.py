@@ -48,7 +48,7 @@ def overdue_findings(query: inspection.RuleQuery) -> Iterator[inspection.Finding
     qs = Rectification.objects.filter(status=RectificationStatus.OPEN, deadline__lt=query.now)
     if query.prefix:
         qs = qs.filter(jurisdiction.prefix_q("region_code", [query.prefix]))
-    rows = list(qs.order_by("deadline")[:500])
+    rows = list(qs.order_by("deadline"))
     labels = regions.region_labels([r.region_code for r in rows])
     for row in rows:
         yield inspection.Finding(

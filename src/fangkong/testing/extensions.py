@@ -122,18 +122,6 @@ def suspected_today(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(qs, query)
 
 
-def _home(_code: str) -> str:
-    return reverse("testing:home")
-
-
-def _tasks(_code: str) -> str:
-    return reverse("testing:tasks")
-
-
-def _suspected(_code: str) -> str:
-    return reverse("testing:suspected")
-
-
 def register() -> None:
     from django.utils.translation import gettext_lazy as _
 
@@ -161,7 +149,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit="人次",
             order=50,
-            list_url=_home,
+            list_url=figures.list_page("testing:home"),
             permission=Action.TESTING_VIEW,
             higher_is_better=True,
         ),
@@ -173,7 +161,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit="管",
             order=51,
-            list_url=_tasks,
+            list_url=figures.list_page("testing:tasks"),
             permission=Action.TESTING_VIEW,
         ),
         figures.Figure(
@@ -184,7 +172,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit="人",
             order=52,
-            list_url=_tasks,
+            list_url=figures.list_page("testing:tasks"),
             permission=Action.TESTING_VIEW,
         ),
         figures.Figure(
@@ -195,7 +183,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit="人",
             order=53,
-            list_url=_suspected,
+            list_url=figures.list_page("testing:suspected"),
             permission=Action.TESTING_POSITIVES,
         ),
     ):

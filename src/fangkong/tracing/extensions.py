@@ -81,7 +81,7 @@ def unreached_contacts(query: inspection.RuleQuery) -> Iterable[inspection.Findi
     ).select_related("person", "assignee")
     if query.prefix:
         tasks = tasks.filter(prefix_q("region_code", [query.prefix]))
-    for task in tasks.order_by("id")[:1000]:
+    for task in tasks.order_by("id").iterator(chunk_size=2000):
         level = LEVEL_NAMES.get(task.level, task.level)
         yield inspection.Finding(
             rule="tracing.contact_unreached",
@@ -215,7 +215,7 @@ def register() -> None:
             kind=figures.FLOW,
             unit=_("例"),
             order=450,
-            list_url=lambda code: reverse("tracing:home"),
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
         )
     )
@@ -228,7 +228,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit=_("例"),
             order=449,
-            list_url=lambda code: reverse("tracing:home"),
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
             tags=("risk:case",),
         )
@@ -242,7 +242,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit=_("人"),
             order=451,
-            list_url=lambda code: reverse("tracing:home"),
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
             tags=("risk:contact",),
         )
@@ -256,7 +256,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit=_("人"),
             order=452,
-            list_url=lambda code: reverse("tracing:home"),
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
             tags=("risk:contact",),
         )
@@ -270,7 +270,7 @@ def register() -> None:
             kind=figures.STOCK,
             unit=_("人"),
             order=453,
-            list_url=lambda code: reverse("tracing:home"),
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
         )
     )

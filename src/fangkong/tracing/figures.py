@@ -28,10 +28,6 @@ def cases(query: figures.FigureQuery) -> dict[str, int]:
     return figures.count_by_region(rows, query)
 
 
-def _home(code: str) -> str:
-    return reverse("tracing:home")
-
-
 SECONDARY_UNSCREENED = "tracing.secondary_unscreened"
 
 
@@ -78,7 +74,7 @@ def register() -> None:
             compute=cases,
             unit=people,
             order=40,
-            list_url=_home,
+            list_url=figures.list_page("tracing:home"),
             permission=Action.TRACING_VIEW,
         )
     )
