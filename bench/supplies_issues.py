@@ -2,7 +2,8 @@
 ≥ 300 movements/s, stock exact at the end).
 
     .venv/bin/python bench/supplies_issues.py [--clients 50] [--seconds 20] [--items 3]
-        [--database-url postgres://postgres@127.0.0.1:5432/fk_supplies_bench_issues] [--keep]
+        [--processes N] [--database-url postgres://postgres@127.0.0.1:5432/fk_supplies_bench_issues]
+        [--keep]
 
 A fresh PostgreSQL database with the catalogue and one township store holding ``--items``
 items (masks, gloves, suits); ``--clients`` threads, each with its own database connection,
@@ -12,11 +13,16 @@ check, row lock on the balance, movement, balance, day of use) for ``--seconds``
 Every client races for the same three balance rows. At the end the stock of each item must
 equal receipts minus issues, and the sum of its movements. Prints movements per second and
 its ratio to the 300/s target.
+
+The clients are spread over ``--processes`` processes (default: one per core), as the
+server's requests are spread over its worker processes: 50 threads in one Python process
+would measure that process's interpreter lock, not the service.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import sys
@@ -24,6 +30,7 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from supplies_common import drop_database, prepare
@@ -37,6 +44,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--items", type=int, default=3)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_SUPPLIES_ISSUES_URL", DEFAULT_URL)
     )
@@ -68,22 +76,21 @@ def main() -> int:
         )
     connection.close()
 
-    def run(
-        clients: int, seconds: float
-    ) -> tuple[list[int], list[int], list[BaseException], float]:
-        stop = time.perf_counter() + seconds
+    def threads_of(clients: int, first_seed: int, seconds: float, ready: Any, out: Any) -> None:
+        """One process's share of the clients, each a thread with its own connection."""
         counts: list[int] = []
         refused: list[int] = []
-        failures: list[BaseException] = []
+        failures: list[str] = []
         lock = threading.Lock()
-        barrier = threading.Barrier(clients + 1)
+        start = threading.Event()
+        stop_at: list[float] = []
 
         def client(seed: int) -> None:
             rng = random.Random(seed)
             done = short = 0
             try:
-                barrier.wait()
-                while time.perf_counter() < stop:
+                start.wait()
+                while time.perf_counter() < stop_at[0]:
                     try:
                         services.record_movement(
                             actor=actor,
@@ -102,21 +109,51 @@ def main() -> int:
                         short += 1
             except BaseException as exc:
                 with lock:
-                    failures.append(exc)
+                    failures.append(repr(exc))
             finally:
                 connections.close_all()
                 with lock:
                     counts.append(done)
                     refused.append(short)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        threads = [threading.Thread(target=client, args=(first_seed + n,)) for n in range(clients)]
         for t in threads:
             t.start()
-        barrier.wait()
-        started = time.perf_counter()
+        ready.wait()  # every process's threads exist: go together
+        stop_at.append(time.perf_counter() + seconds)
+        start.set()
         for t in threads:
             t.join()
+        out.put((counts, refused, failures))
+
+    def run(clients: int, seconds: float) -> tuple[list[int], list[int], list[str], float]:
+        processes = max(1, min(args.processes, clients))
+        context = multiprocessing.get_context("fork")
+        ready = context.Barrier(processes + 1)
+        out = context.Queue()
+        shares = [
+            clients // processes + (1 if n < clients % processes else 0) for n in range(processes)
+        ]
+        connections.close_all()
+        workers = [
+            context.Process(target=threads_of, args=(share, n * 1000, seconds, ready, out))
+            for n, share in enumerate(shares)
+        ]
+        for worker in workers:
+            worker.start()
+        ready.wait()
+        started = time.perf_counter()
+        counts: list[int] = []
+        refused: list[int] = []
+        failures: list[str] = []
+        for _ in workers:
+            c, r, f = out.get()
+            counts += c
+            refused += r
+            failures += f
         elapsed = time.perf_counter() - started
+        for worker in workers:
+            worker.join()
         return counts, refused, failures, elapsed
 
     one, _r, _f, one_elapsed = run(1, min(5.0, args.seconds))
@@ -145,8 +182,9 @@ def main() -> int:
             f"{'exact' if ok else 'WRONG'}"
         )
     print(
-        f"{args.clients} clients, {elapsed:.1f} s: {issued:,} issues ({sum(refused)} refused), "
-        f"{len(failures)} errors{': ' + repr(failures[0]) if failures else ''}"
+        f"{args.clients} clients in {min(args.processes, args.clients)} processes, "
+        f"{elapsed:.1f} s: {issued:,} issues ({sum(refused)} refused), "
+        f"{len(failures)} errors{': ' + failures[0] if failures else ''}"
     )
     print(
         f"concurrent issues: {rate:.0f} movements/s = {rate / TARGET:.2f} × "

@@ -7,16 +7,14 @@ not overwritten. The app opened at "/" offline shows the kept visits page."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from fangkong.core.roles import Role
 from fangkong.screening import visits
-from fangkong.screening.models import Stay, VisitTask
+from fangkong.screening.models import VisitTask
 from tests.conftest import BROWSER_TEST, GRID_A1, VILLAGE_A
 
 SCREENSHOTS = Path(os.environ.get("FANGKONG_SCREENSHOT_DIR", "var/screenshots"))
@@ -25,33 +23,13 @@ PASSWORD = "pw-Fangkong-2026"
 pytestmark = BROWSER_TEST
 
 
-def _task(make_person, name: str) -> VisitTask:
-    person = make_person(GRID_A1, name)
-    stay = Stay.objects.create(
-        person=person,
-        region_code=GRID_A1,
-        place_code="420103",
-        place="武汉市江汉区",
-        arrived=dt.date(2022, 1, 3),
-        left=dt.date(2022, 1, 5),
-        source="police",
-    )
-    return VisitTask.objects.create(
-        person=person,
-        region_code=GRID_A1,
-        stay=stay,
-        reason="14天内到过武汉市江汉区",
-        due_at=timezone.now() + dt.timedelta(hours=6),
-    )
-
-
 @pytest.mark.django_db(transaction=True)
-def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user, make_person):
+def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user, make_visit_task):
     from playwright.sync_api import expect
 
     make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A, display_name="村书记")
-    tasks = [_task(make_person, name) for name in ("张伟", "李娜", "王强", "赵敏")]
+    tasks = [make_visit_task(name=name, due_in=6) for name in ("张伟", "李娜", "王强", "赵敏")]
 
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = context.new_page()

@@ -13,7 +13,7 @@ from fangkong.core import tokens
 from fangkong.core.models import ApiToken
 from fangkong.core.roles import Role
 from fangkong.screening import visits
-from fangkong.screening.models import Stay, VisitTask
+from fangkong.screening.models import VisitTask
 from tests.conftest import GRID_A1, GRID_A2, GRID_C1, VILLAGE_A
 from tests.people.conftest import ApiClient
 
@@ -33,28 +33,8 @@ def worker(make_user):
 
 
 @pytest.fixture
-def make_task(make_person):
-    def make(region_code=GRID_A1, name="张伟", **fields):
-        person = make_person(region_code, name)
-        stay = Stay.objects.create(
-            person=person,
-            region_code=region_code,
-            place_code="420103",
-            place="武汉市江汉区",
-            arrived=dt.date(2022, 1, 3),
-            left=dt.date(2022, 1, 5),
-            source="police",
-        )
-        return VisitTask.objects.create(
-            person=person,
-            region_code=region_code,
-            stay=stay,
-            reason="14天内到过武汉市江汉区（高风险）",
-            due_at=timezone.now() + dt.timedelta(hours=12),
-            **fields,
-        )
-
-    return make
+def make_task(make_visit_task):
+    return make_visit_task
 
 
 def _row(task, key=None, **fields):

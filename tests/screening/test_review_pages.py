@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from fangkong.core.roles import Role
 from fangkong.screening import reconciliation
-from fangkong.screening.models import CandidatePair, SourceRecord, Stay, VisitTask
+from fangkong.screening.models import CandidatePair, SourceRecord
 from fangkong.screening.reconciliation import RecordInput
 from tests.conftest import GRID_A1, VILLAGE_A, VILLAGE_C
 
@@ -106,23 +105,8 @@ def test_reconciliation_denials_and_masking(pair, make_user):
 
 
 @pytest.fixture
-def visit(make_person):
-    person = make_person(GRID_A1, "张伟", phone=PHONE)
-    stay = Stay.objects.create(
-        person=person,
-        region_code=GRID_A1,
-        place="武汉市江汉区",
-        arrived=dt.date(2022, 1, 3),
-        left=dt.date(2022, 1, 5),
-        source="police",
-    )
-    return VisitTask.objects.create(
-        person=person,
-        region_code=GRID_A1,
-        stay=stay,
-        reason=REASON,
-        due_at=timezone.now() - dt.timedelta(hours=1),
-    )
+def visit(make_visit_task):
+    return make_visit_task(name="张伟", due_in=-1, person_fields={"phone": PHONE}, reason=REASON)
 
 
 def test_visit_list_and_form_in_chinese(visit, make_user):

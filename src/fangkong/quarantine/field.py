@@ -31,19 +31,15 @@ from ninja import Field, Router, Schema
 
 from fangkong.core import jurisdiction
 from fangkong.core.errors import FieldError, NotFound, ValidationFailed
+from fangkong.core.field_sync import ERRORS, MAX_SYNC, KeyText, answer, aware
 from fangkong.core.permissions import require, requires
 from fangkong.core.roles import Action
-from fangkong.core.schemas import ErrorOut, NoNul
+from fangkong.core.schemas import NoNul
 
 from . import selectors, services
 from .models import Alert, HealthCheck, IsolationKind, IsolationOrder, OrderStatus
 
 router = Router(tags=["quarantine-field"])
-
-MAX_SYNC = 500
-KeyText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[!-~]+$"), NoNul]
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 class QuarantineFieldReadingIn(Schema):
@@ -109,10 +105,6 @@ class QuarantineFieldWorkSet(Schema):
     round: list[QuarantineFieldEntry]
 
 
-def _aware(value: datetime) -> datetime:
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
 # Rules ------------------------------------------------------------------------------------
 
 
@@ -138,7 +130,7 @@ def _conflict_message(order: IsolationOrder, version: int) -> str:
 def _reading(r: QuarantineFieldReadingIn) -> services.Reading:
     return services.Reading(
         order_id=r.order_id,
-        taken_at=_aware(r.taken_at),
+        taken_at=aware(r.taken_at),
         temperature=r.temperature,
         normal=r.normal,
         symptoms=tuple(r.symptoms),
@@ -311,13 +303,7 @@ def work_set(user, now: datetime | None = None) -> dict:
 )
 @requires(Action.QUARANTINE_CHECK)
 def sync(request, payload: QuarantineFieldSyncIn):
-    results = sync_readings(user=request.auth, readings=payload.readings)
-    return {
-        "results": results,
-        "stored": sum(1 for r in results if r["status"] == "stored"),
-        "duplicates": sum(1 for r in results if r["status"] == "duplicate"),
-        "conflicts": sum(1 for r in results if r["status"] == "conflict"),
-    }
+    return answer(sync_readings(user=request.auth, readings=payload.readings))
 
 
 @router.get(

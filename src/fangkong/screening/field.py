@@ -25,10 +25,11 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from fangkong.core import jurisdiction
+from fangkong.core.field_sync import ERRORS, MAX_SYNC, KeyText, answer, aware
 from fangkong.core.permissions import require, requires
 from fangkong.core.regions import region_labels
 from fangkong.core.roles import Action
-from fangkong.core.schemas import ErrorOut, NoNul
+from fangkong.core.schemas import NoNul
 
 from . import visits
 from .forms import note_with_symptoms
@@ -36,12 +37,8 @@ from .models import VisitTask
 
 router = Router(tags=["screening-field"])
 
-MAX_SYNC = 500
 WORK_SET_SIZE = 1000
 CHANNEL = "field"
-KeyText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[!-~]+$"), NoNul]
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 class ScreeningFieldVisitIn(Schema):
@@ -99,10 +96,6 @@ class ScreeningFieldWorkSet(Schema):
     visits: list[ScreeningFieldEntry]
 
 
-def _aware(value: datetime) -> datetime:
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
 def _server(task: VisitTask) -> dict:
     return {
         "status": task.status,
@@ -157,7 +150,7 @@ def sync_visits(*, user, records: list[ScreeningFieldVisitIn]) -> list[dict]:
             phone=r.phone,
             note=note_with_symptoms(r.note, r.symptoms if not r.healthy else ""),
             client_key=r.key,
-            done_at=_aware(r.taken_at),
+            done_at=aware(r.taken_at),
         )
         for r in records
     ]
@@ -204,13 +197,7 @@ def work_set(user, now: datetime | None = None) -> dict:
 )
 @requires(Action.SCREENING_EDIT)
 def sync(request, payload: ScreeningFieldSyncIn):
-    results = sync_visits(user=request.auth, records=payload.visits)
-    return {
-        "results": results,
-        "stored": sum(1 for r in results if r["status"] == "stored"),
-        "duplicates": sum(1 for r in results if r["status"] == "duplicate"),
-        "conflicts": sum(1 for r in results if r["status"] == "conflict"),
-    }
+    return answer(sync_visits(user=request.auth, records=payload.visits))
 
 
 @router.get(

@@ -83,6 +83,23 @@
     } catch (e) { return ""; }
   }
 
+  // One batch of queued records up to a sync endpoint; the answer per record, or an error
+  // whose message the sync bar shows (the records stay queued either way).
+  function send(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 401 || response.status === 403) {
+        throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
+      }
+      if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
+      return response.json();
+    });
+  }
+
   function init(list) {
     var user = list.getAttribute("data-user") || "";
     var syncUrl = list.getAttribute("data-sync-url");
@@ -190,18 +207,7 @@
               };
             })
           };
-          return fetch(syncUrl, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-            body: JSON.stringify(body)
-          }).then(function (response) {
-            if (response.status === 401 || response.status === 403) {
-              throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
-            }
-            if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
-            return response.json();
-          }).then(function (answer) {
+          return send(syncUrl, body).then(function (answer) {
             var landed = {};
             var any = false;
             var byKey = {};
@@ -459,18 +465,7 @@
               };
             })
           };
-          return fetch(syncUrl, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-            body: JSON.stringify(body)
-          }).then(function (response) {
-            if (response.status === 401 || response.status === 403) {
-              throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
-            }
-            if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
-            return response.json();
-          }).then(function (answer) {
+          return send(syncUrl, body).then(function (answer) {
             var byKey = {};
             pending.forEach(function (r) { byKey[r.key] = r; });
             return Promise.all(answer.results.map(function (res) {
