@@ -172,6 +172,14 @@ class Command(BaseCommand):
             me, runs_tasks=not options["periodic_only"], runs_periodic=not options["no_periodic"]
         )
         heartbeat.start()  # in --batch too: a long task must not look abandoned
+        try:
+            self._work(options, me)
+        finally:
+            # A --batch run (or a test calling the command in-process) must not leave the
+            # thread beating after the command has returned.
+            heartbeat.stopping.set()
+
+    def _work(self, options, me: str) -> None:
         if options["periodic_only"]:
             if options["batch"]:
                 periodic.run_due()
