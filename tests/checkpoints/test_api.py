@@ -211,6 +211,35 @@ def test_a_vehicle_with_three_occupants(staff, post_a, make_person):
     assert Passage.objects.count() == 4
 
 
+def test_occupants_sent_as_id_numbers_are_linked_to_the_registry(
+    staff, post_a, make_person, far_resident
+):
+    """A phone's offline queue sends occupants as scanned ID numbers: the API links those
+    of the post's jurisdiction, as the page does, and never one of another village."""
+    known = make_person(name="周四")
+    stranger = "230231199001011234"
+    body = {
+        "items": [
+            {
+                "kind": "vehicle",
+                "plate": "黑B·54321",
+                "client_key": "v-9",
+                "occupants": [
+                    {"id_number": known.id_number.lower(), "client_key": "v-9-0"},
+                    {"id_number": far_resident.id_number, "client_key": "v-9-1"},
+                    {"id_number": stranger, "client_key": "v-9-2"},
+                ],
+            }
+        ]
+    }
+    api = ApiClient(staff)
+    assert api.post(f"{P}/posts/{post_a.pk}/passages", body).status_code == 201
+    rows = list(Passage.objects.get(kind="vehicle").occupant_rows.order_by("id"))
+    assert rows[0].person_id == known.pk and rows[0].name == "周四"
+    assert rows[1].person_id is None and rows[1].name == "未登记人员"
+    assert rows[2].person_id is None and rows[2].id_number == stranger
+
+
 def test_arrival_from_a_risk_area_is_flagged_and_handed_to_screening(staff, post_a, resident):
     from django.apps import apps
 

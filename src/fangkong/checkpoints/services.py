@@ -71,7 +71,7 @@ def posts(actor: Any) -> QuerySet[Post]:
 
 
 def post(actor: Any, post_id: int) -> Post:
-    found = posts(actor).filter(pk=post_id).first()
+    found = next(iter(posts(actor).filter(pk=post_id)[:1]), None)
     if found is None:
         raise NotFound(post_id)
     return found
@@ -274,12 +274,43 @@ def _person_in_scope(actor: Any, person_id: int | None) -> Person | None:
     )
 
 
+UNREGISTERED = "未登记人员"
+
+
+def resolve_id_numbers(actor: Any, items: list[PassageInput]) -> None:
+    """Link every passer known only by a scanned or typed ID number to the registry person
+    with that number inside the actor's jurisdiction (one query for a whole batch), on the
+    page and on the API alike (a phone's offline queue sends occupants as ID numbers). One
+    not found keeps the number and is named "未登记人员" until registered."""
+    everyone = [i for item in items for i in [item, *item.occupants]]
+    numbers = {
+        i.id_number.strip().upper()
+        for i in everyone
+        if not i.person_id and len(i.id_number.strip()) == 18
+    }
+    found: dict[str, int] = {}
+    if numbers:
+        found = dict(
+            jurisdiction.scope(Person.objects.all(), actor, field="region_code")
+            .filter(id_number__in=numbers)
+            .values_list("id_number", "pk")
+        )
+    for i in everyone:
+        number = i.id_number.strip().upper()
+        if not i.person_id and number in found:
+            i.person_id, i.id_number = found[number], ""
+        elif not i.person_id and number and not i.name.strip():
+            i.id_number, i.name = number, UNREGISTERED
+
+
 def preview(
     actor: Any, the_post: Post, item: PassageInput, people: dict[int, Person] | None = None
 ) -> Preview:
     """The verdict for one person before it is recorded (shown on the phone). ``people``:
     the batch's persons already looked up inside the actor's jurisdiction."""
     at = item.at or timezone.now()
+    if people is None:
+        resolve_id_numbers(actor, [item])
     if people is not None:
         person = people.get(item.person_id) if item.person_id else None
     else:
@@ -315,7 +346,9 @@ def _validate(item: PassageInput, path: str) -> list[FieldError]:
         errors.append(FieldError(path + "direction", "方向应为进入或离开"))
     if item.kind == PassageKind.VEHICLE and not item.plate.strip():
         errors.append(FieldError(path + "plate", "请填写车牌号"))
-    if item.kind == PassageKind.PERSON and not (item.person_id or item.name.strip()):
+    if item.kind == PassageKind.PERSON and not (
+        item.person_id or item.name.strip() or item.id_number.strip()
+    ):
         errors.append(FieldError(path + "name", "请扫描身份证、输入姓名或从名册中选择"))
     if item.temperature is not None and not Decimal("30") <= item.temperature <= Decimal("45"):
         errors.append(FieldError(path + "temperature", "体温应在 30 到 45℃ 之间"))
@@ -333,6 +366,10 @@ def _validate(item: PassageInput, path: str) -> list[FieldError]:
     if item.id_number and (len(item.id_number) > 18 or not item.id_number[:17].isdigit()):
         errors.append(FieldError(path + "id_number", "身份证号格式不正确"))
     return errors
+
+
+# What the answer to a batch says of a passage already stored (a resent client key).
+_ANSWER_FIELDS = ("id", "client_key", "verdict", "outcome", "reasons", "risk_area")
 
 
 @dataclass
@@ -363,19 +400,24 @@ def record_passages(
         errors.append(FieldError("items", "同一批中 client_key 重复"))
     if errors:
         raise ValidationFailed(errors[:200])
+    resolve_id_numbers(actor, items)
     keys = [
         k for item in items for k in [item.client_key, *(o.client_key for o in item.occupants)] if k
     ]
+    # The lookups of a batch read only the columns a passage needs (the rest load on access):
+    # a phone online sends one passage a request, so these queries are most of its cost.
     existing = (
-        {p.client_key: p for p in Passage.objects.filter(client_key__in=keys)} if keys else {}
+        {p.client_key: p for p in Passage.objects.filter(client_key__in=keys).only(*_ANSWER_FIELDS)}
+        if keys
+        else {}
     )
     wanted = {i.person_id for item in items for i in [item, *item.occupants] if i.person_id}
     people = (
         {
             p.pk: p
-            for p in jurisdiction.scope(Person.objects.all(), actor, field="region_code").filter(
-                pk__in=wanted
-            )
+            for p in jurisdiction.scope(Person.objects.all(), actor, field="region_code")
+            .filter(pk__in=wanted)
+            .only("id", "name", "id_number", "region_code")
         }
         if wanted
         else {}

@@ -4,11 +4,16 @@ The checkpoint staff's home is their post's passage log: one screen, one hand. T
 picked by scan or typed name, the verdict of the rules shows as the fields change (htmx),
 and one tap records. The pages of the township (posts, rosters, pass cards) and of the
 inspector (night inspections) hang off the module's home.
+
+The log page is one of the field app's offline screens (issue 20): it carries its own offline
+work set, the health-code rules and today's risk areas (rules only, never a person's data),
+from which queue.js shows a provisional verdict while the phone has no connection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -16,6 +21,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.core import figures, jurisdiction, ui
@@ -24,12 +30,14 @@ from fangkong.core.permissions import requires
 from fangkong.core.personal import Disclosure
 from fangkong.core.regions import region_labels
 from fangkong.core.roles import Action, can
-from fangkong.people.models import Person
 
-from . import forms, roster, services
+from . import forms, roster, rules, services
 from .models import Inspection, Passage, Post
 
 SESSION_POST = "checkpoints.post"
+# Risk areas the log page carries for offline use; far more than are ever in force at once,
+# and few enough that the page stays small (about 80 bytes each).
+OFFLINE_RISK_AREAS = 500
 
 
 def _perms(user: Any) -> dict[str, bool]:
@@ -166,18 +174,12 @@ def _input(form: forms.PassageForm, actor: Any) -> services.PassageInput:
         text = line.strip()
         if not text:
             continue
-        person = None
-        if len(text) == 18 and text[:17].isdigit():
-            person = (
-                jurisdiction.scope(Person.objects.all(), actor, field="region_code")
-                .filter(id_number=text.upper())
-                .first()
-            )
+        number = len(text) == 18 and text[:17].isdigit()
         occupants.append(
             services.PassageInput(
-                person_id=person.pk if person else None,
-                name="" if person else (text if not text[:17].isdigit() else "未登记人员"),
-                id_number=text.upper() if (not person and text[:17].isdigit()) else "",
+                # An ID number is linked to the registry by the service (page and API alike).
+                name="" if number else text,
+                id_number=text.upper() if number else "",
                 temperature=data.get("temperature"),
                 code_colour=data.get("code_colour") or "green",
                 itinerary_ok=bool(data.get("itinerary_ok")),
@@ -219,6 +221,26 @@ def _log_context(request: HttpRequest, the_post: Post, form: Any, **extra: Any) 
     }
 
 
+def offline_rules() -> SafeString:
+    """The log page's offline work set as JSON for a ``<script type="application/json">``:
+    the health-code rules and the risk areas in force today (national data), nothing of a
+    person. Non-ASCII stays as is (half the size of ``\\u`` escapes); ``<``, ``>`` and
+    ``&`` are escaped so the text cannot close the script element."""
+    day = timezone.localdate()
+    areas = list(dict.fromkeys(services.risk_areas_on(day)))
+    data = {
+        "day": day.isoformat(),
+        "code_rules": {**rules.DEFAULT_CODE_RULES, **services.code_rules()},
+        "fever": str(rules.FEVER),
+        "risk_areas": [[code, place] for code, place in areas[:OFFLINE_RISK_AREAS]],
+        "more_risk_areas": len(areas) > OFFLINE_RISK_AREAS,
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return mark_safe(text)  # safe: the characters that could end the script are escaped
+
+
 def _fresh_form(user: Any, last: services.PassageInput | None = None) -> forms.PassageForm:
     """An empty form for the next person, keeping what is usually the same (direction,
     vehicle or not, where from)."""
@@ -238,9 +260,8 @@ def log(request: HttpRequest, post_id: int) -> HttpResponse:
     the_post = services.post(user, post_id)
     request.session[SESSION_POST] = the_post.pk
     if request.method != "POST":
-        return render(
-            request, "checkpoints/log.html", _log_context(request, the_post, _fresh_form(user))
-        )
+        context = _log_context(request, the_post, _fresh_form(user))
+        return render(request, "checkpoints/log.html", {**context, "rules": offline_rules()})
     form = forms.PassageForm(request.POST, actor=user)
     recorded = None
     if form.is_valid():
@@ -253,8 +274,11 @@ def log(request: HttpRequest, post_id: int) -> HttpResponse:
             ui.apply_errors(form, exc)
         else:
             form = _fresh_form(user, item)
-    tpl = "checkpoints/_log_panel.html" if request.htmx else "checkpoints/log.html"  # type: ignore[attr-defined]
-    return render(request, tpl, _log_context(request, the_post, form, recorded=recorded))
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _log_context(request, the_post, form, recorded=recorded)
+        return render(request, "checkpoints/_log_panel.html", context)
+    context = _log_context(request, the_post, form, recorded=recorded, rules=offline_rules())
+    return render(request, "checkpoints/log.html", context)
 
 
 @requires(Action.CHECKPOINT_LOG)
