@@ -344,3 +344,9 @@ def download_document(request, document_id: ObjectId):
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(doc.title)}.docx"
     return response
+
+
+# The reporter's zero report queued offline (issue 20): /api/v1/reports/field/sync
+from .field import router as field_router  # noqa: E402
+
+router.add_router("/field", field_router)

@@ -170,6 +170,15 @@ def home_region(actor: Any) -> str:
     return sorted(codes, key=lambda c: (len(c), c))[0]
 
 
+def own_unit(actor: Any) -> str:
+    """The unit whose daily report the user files: their own area that reports (a village
+    or community, a township, the county), the widest one if they hold several."""
+    codes = [c for c in jurisdiction.user_codes(actor) if len(c) in (6, 9, 12)]
+    if not codes:
+        raise NotFound("no reporting unit")
+    return sorted(codes, key=lambda c: (len(c), c))[0]
+
+
 def resolve_region(actor: Any, region: str = "") -> str:
     """The region to show: ``region`` (a code or a name inside the jurisdiction) or home."""
     if not region:
@@ -390,10 +399,15 @@ def submit_report(
     problems_text: str = "",
     requests: str = "",
     version: int | None = None,
+    submitted_at: dt.datetime | None = None,
 ) -> DailyReport:
     """File (or correct) a daily report. The figures come from the data (village) or the
     roll-up (township, county); a corrected figure needs a reason; a zero report is only
-    possible when nothing happened today (every "today" figure is 0)."""
+    possible when nothing happened today (every "today" figure is 0).
+
+    ``submitted_at`` is when a phone filed the report offline (the field app's queue): the
+    deadline is judged at that moment, taken no later than now and no earlier than the
+    day's start; without it, the report is filed now."""
     require(actor, Action.REPORTS_DAILY)
     if len(region_code) not in (6, 9, 12) or not jurisdiction.covers(actor, region_code):
         raise NotFound(region_code)
@@ -440,7 +454,10 @@ def submit_report(
             errors.append(FieldError(name, "内容含有无效字符"))
     if errors:
         raise ValidationFailed(errors)
-    now = timezone.now()
+    at = timezone.now()
+    if submitted_at is not None:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        at = max(min(submitted_at, at), start)
     values = {
         "status": ReportStatus.ZERO if zero else ReportStatus.SUBMITTED,
         "figures": data,
@@ -449,8 +466,8 @@ def submit_report(
         "problems": problems_text.strip(),
         "requests": requests.strip(),
         "reporter": actor,
-        "submitted_at": now,
-        "late": now > deadline_for(region_code, day),
+        "submitted_at": at,
+        "late": at > deadline_for(region_code, day),
     }
     with transaction.atomic():
         existing = (

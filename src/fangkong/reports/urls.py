@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("refresh/", views.refresh, name="refresh"),
     path("daily/", views.daily, name="daily"),
+    path("daily/own/", views.own_daily_form, name="own_daily"),
     path("daily/<str:code>/", views.daily_form, name="daily_form"),
     path("inspection/", views.inspection_page, name="inspection"),
     path("inspection/run/", views.inspection_run, name="inspection_run"),

@@ -142,8 +142,20 @@ class ReportForm(forms.Form):
 def daily_form(request: HttpRequest, code: str) -> HttpResponse:
     """One area's daily report: the figures from the data, each correctable with a reason;
     or a zero report; and the narrative."""
+    return _daily_page(request, code, _day(request), own=False)
+
+
+@requires(Action.REPORTS_BOARD)
+@require_http_methods(["GET", "POST"])
+def own_daily_form(request: HttpRequest) -> HttpResponse:
+    """Today's report of the user's own unit at one fixed address: the page the field app
+    keeps for offline use (``fangkong.web.field``), where a village reporter files the zero
+    report with no signal (``reports/field.js``)."""
+    return _daily_page(request, services.own_unit(request.user), timezone.localdate(), own=True)
+
+
+def _daily_page(request: HttpRequest, code: str, day: dt.date, *, own: bool) -> HttpResponse:
     user = request.user
-    day = _day(request)
     data = services.draft_figures(user, code, day)
     report = services.get_report(user, code, day)
     form = ReportForm(
@@ -185,7 +197,7 @@ def daily_form(request: HttpRequest, code: str) -> HttpResponse:
                 _fail(request, exc)
             else:
                 messages.success(request, "日报已报送")
-                return redirect(f"{request.path}?day={day}")
+                return redirect(request.path if own else f"{request.path}?day={day}")
     rows = []
     for f in services.report_figures():
         value = report.value(f.key) if report else data.get(f.key, 0)
@@ -209,6 +221,7 @@ def daily_form(request: HttpRequest, code: str) -> HttpResponse:
             "rollup": len(code) < 12,
             "flows_zero": flows_zero,
             "can_file": can(user, Action.REPORTS_DAILY) and code in jurisdiction.user_codes(user),
+            "is_today": day == timezone.localdate(),
             **_perms(user),
         },
     )

@@ -1041,3 +1041,9 @@ def due_tests(request: HttpRequest, query: Query[DueTestQuery]):
         }
         for d, sampled in due
     ]
+
+
+# The sampler's offline scan screen (issue 20): /api/v1/testing/field/sync
+from .field import router as field_router  # noqa: E402
+
+router.add_router("/field", field_router)

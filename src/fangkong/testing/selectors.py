@@ -43,6 +43,7 @@ from .models import (
     Exemption,
     RecallEntry,
     RecallTask,
+    RegistrationCode,
     Sample,
     SamplingPoint,
     SuspectedCase,
@@ -456,6 +457,49 @@ def due_tests(user: Any, day: dt.date) -> list[tuple[DueTest, bool]]:
 def tube_for_scan(user: Any, campaign: Campaign, barcode: str) -> Tube | None:
     _require(user, Action.TESTING_VIEW)
     return Tube.objects.filter(campaign=campaign, barcode=barcode).first()
+
+
+def person_for_scan(
+    user: Any, *, id_number: str | None = None, registration_code: str | None = None
+) -> Person | None:
+    """The person a scanned ID number or registration code names, inside the user's
+    jurisdiction (outside it, like an unknown code: None)."""
+    _require(user, Action.TESTING_VIEW)
+    people = jurisdiction.scope(Person.objects.all(), user)
+    if registration_code:
+        owners = RegistrationCode.objects.filter(code=registration_code).values("person_id")
+        return people.filter(pk__in=owners).first()
+    if id_number:
+        return people.filter(id_number=id_number).first()
+    return None
+
+
+def latest_sample_of(user: Any, campaign: Campaign, person: Person) -> Sample | None:
+    """A person's latest sample of the round (its own, or the last retest), with the tube."""
+    _require(user, Action.TESTING_VIEW)
+    return (
+        jurisdiction.scope(Sample.objects.filter(campaign=campaign, person=person), user)
+        .select_related("tube")
+        .order_by("-attempt")
+        .first()
+    )
+
+
+def samples_in_tube(user: Any, tube: Tube, *, limit: int = 20) -> list[Sample]:
+    """The samples in a tube that the user may see, with their persons (first swabbed first)."""
+    _require(user, Action.TESTING_VIEW)
+    return list(
+        jurisdiction.scope(Sample.objects.filter(tube=tube), user)
+        .select_related("person")
+        .order_by("sampled_at", "pk")[:limit]
+    )
+
+
+def samples_by_id(user: Any, sample_ids: Sequence[int]) -> dict[int, Sample]:
+    """Samples by id, with their persons and tubes, inside the user's jurisdiction."""
+    _require(user, Action.TESTING_VIEW)
+    rows = jurisdiction.scope(Sample.objects.filter(pk__in=list(sample_ids)), user)
+    return {s.pk: s for s in rows.select_related("person", "tube")}
 
 
 # -- planner ---------------------------------------------------------------------------------

@@ -467,11 +467,14 @@ def open_tubes(*, user: Any, campaign_id: int, tubes: Sequence[dict[str, Any]]) 
     return report
 
 
-def ingest_samples(*, user: Any, campaign_id: int, rows: list[ScanRow]) -> IngestReport:
-    """A device's batch of scans (see :mod:`.ingest` for the rules)."""
+def ingest_samples(
+    *, user: Any, campaign_id: int, rows: list[ScanRow], with_ids: bool = False
+) -> IngestReport:
+    """A device's batch of scans (see :mod:`.ingest` for the rules); ``with_ids`` also
+    names the sample each accepted scan became (a phone's queue shows it)."""
     require(user, Action.TESTING_SAMPLE)
     campaign = selectors.get_campaign(user, campaign_id)
-    return bulk_ingest_samples(user=user, campaign=campaign, rows=rows)
+    return bulk_ingest_samples(user=user, campaign=campaign, rows=rows, with_ids=with_ids)
 
 
 @dataclass(frozen=True)
@@ -491,6 +494,36 @@ def person_key(text: str) -> dict[str, str]:
         return {"id_number": text}
 
 
+def phone_scan_row(
+    *,
+    person: str,
+    tube: str,
+    capacity: int,
+    sampled_at: dt.datetime,
+    device_sample_id: str,
+    point_id: int | None = None,
+    retest: bool = False,
+) -> ScanRow:
+    """A scan typed or scanned on the sampler's phone as the row :mod:`.ingest` takes,
+    after the phone's own checks: the tube type, the tube's barcode, a person's code."""
+    if capacity not in CAPACITIES:
+        raise ValidationFailed([FieldError("capacity", _("A tube takes 1, 10 or 20 samples"))])
+    tube = tube.strip().upper()
+    if not tube or len(tube) > 32 or not tube.isascii() or not tube.replace("-", "").isalnum():
+        raise ValidationFailed([FieldError("tube", _("Scan the tube's barcode"))])
+    if not person.strip():
+        raise ValidationFailed([FieldError("person", _("Scan the ID card or registration code"))])
+    return ScanRow(
+        device_sample_id=device_sample_id,
+        tube=tube,
+        sampled_at=sampled_at,
+        capacity=capacity,
+        point_id=point_id,
+        retest=retest,
+        **person_key(person),
+    )
+
+
 def record_scan(
     *,
     user: Any,
@@ -504,29 +537,26 @@ def record_scan(
     """The phone page's one scan: the same rules as a device batch, one row long."""
     require(user, Action.TESTING_SAMPLE)
     campaign = selectors.get_campaign(user, campaign_id)
-    if capacity not in CAPACITIES:
-        raise ValidationFailed([FieldError("capacity", _("A tube takes 1, 10 or 20 samples"))])
-    tube = tube.strip().upper()
-    if not tube or len(tube) > 32 or not tube.isascii() or not tube.replace("-", "").isalnum():
-        raise ValidationFailed([FieldError("tube", _("Scan the tube's barcode"))])
-    if not person.strip():
-        raise ValidationFailed([FieldError("person", _("Scan the ID card or registration code"))])
-    row = ScanRow(
-        device_sample_id=new_device_sample_id(),
+    row = phone_scan_row(
+        person=person,
         tube=tube,
-        sampled_at=timezone.now(),
         capacity=capacity,
+        sampled_at=timezone.now(),
+        device_sample_id=new_device_sample_id(),
         point_id=point_id,
         retest=retest,
-        **person_key(person),
     )
     report = bulk_ingest_samples(user=user, campaign=campaign, rows=[row], with_ids=True)
     if report.rejected:
         problem = report.rejected[0]
-        field_name = "tube" if problem["code"].startswith(("tube", "capacity")) else "person"
-        raise ValidationFailed([FieldError(field_name, problem["message"])])
+        raise ValidationFailed([FieldError(rejected_field(problem["code"]), problem["message"])])
     sample = Sample.objects.select_related("tube").get(device_sample_id=row.device_sample_id)
     return ScanOutcome(sample=sample, tube=sample.tube)
+
+
+def rejected_field(code: str) -> str:
+    """The field of the phone's form a rejected scan's code is about."""
+    return "tube" if code.startswith(("tube", "capacity")) else "person"
 
 
 def issue_registration_code(*, id_number: str, name: str) -> RegistrationCode:

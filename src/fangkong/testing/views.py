@@ -244,22 +244,29 @@ class _Counted:
 @require_GET
 def scan(request: HttpRequest) -> HttpResponse:
     """The sampler's home: the scan screen of the round under way in their area (the
-    nearest one to open when none is), or the list of rounds when there is none."""
+    nearest one to open when none is), or the list of rounds when there is none.
+
+    Rendered here rather than redirected to the round's own address: this one fixed address
+    is the screen the field app keeps for offline use (``fangkong.web.field``)."""
     user = request.user
     campaign = selectors.current_campaign(user)
     if campaign is None:
         messages.info(request, "您的辖区暂无进行中的检测轮次。")
         return redirect("testing:home")
-    return redirect("testing:sample", campaign.pk)
+    return _sample_page(request, campaign)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @service_errors
 def sample(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    services.require(request.user, Action.TESTING_SAMPLE)
+    campaign = selectors.get_campaign(request.user, campaign_id)
+    return _sample_page(request, campaign)
+
+
+def _sample_page(request: HttpRequest, campaign) -> HttpResponse:
     user = request.user
-    services.require(user, Action.TESTING_SAMPLE)
-    campaign = selectors.get_campaign(user, campaign_id)
     last = request.session.get("testing_scan", {})
     recorded = None
     if request.method == "POST":

@@ -28,13 +28,27 @@ SHELL = (
     "fangkong/field.css",
     "vendor/htmx/htmx.min.js",
     "quarantine/quarantine.css",
+    "checkpoints/checkpoints.css",
+    "checkpoints/queue.js",
+    "testing/testing.css",
+    "testing/field.js",
+    "reports/reports.css",
+    "reports/field.js",
     "fangkong/icons/field-192.png",
     "fangkong/icons/field-512.png",
 )
 # Screens kept for offline use once opened online (network first, the cache when offline):
-# the doctor's round and the grid worker's visits. Opening the app ("/") offline shows the
-# first of them this phone has kept.
-OFFLINE_PAGES = ("/quarantine/round/", "/screening/visits/")
+# the doctor's round, the grid worker's visits and a checkpoint's passage log ("*" stands for
+# one path segment, here the post's id). Opening the app ("/") offline shows the first of
+# them this phone has kept. The sampler's scan screen and the daily form have one fixed
+# address each (the round under way, today's report of one's own unit).
+OFFLINE_PAGES = (
+    "/quarantine/round/",
+    "/screening/visits/",
+    "/checkpoints/posts/*/log/",
+    "/testing/scan/",
+    "/reports/daily/own/",
+)
 
 
 def _read(path: str) -> bytes:
@@ -79,7 +93,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
         {
             "name": "防控 · 外勤",
             "short_name": "防控外勤",
-            "description": "基层防控外勤：村医巡查、网格员走访离线可用，联网后自动同步",
+            "description": "基层防控外勤：村医巡查、网格员走访、卡点登记离线可用，联网后自动同步",
             "lang": "zh-Hans",
             "start_url": "/",
             "scope": "/",

@@ -1,8 +1,9 @@
 /* Fangkong field app service worker (issue 20). Served at /sw.js by fangkong.web.field, which
    prepends self.FIELD = {version, shell, pages}. Strategy:
    - app shell (vendored CSS/JS, icons): precached at install, cache first;
-   - the offline screens (the doctor's round, the grid worker's visits): network first, the last
-     good copy when offline; the app's start ("/") offline opens the first screen kept;
+   - the offline screens (the doctor's round, the grid worker's visits, a checkpoint's passage
+     log): network first, the last good copy when offline; the app's start ("/") offline opens
+     the first screen kept. A page pattern's "*" stands for one path segment (a post's id);
    - everything else, and every /api/ call, goes to the network untouched. */
 "use strict";
 
@@ -26,8 +27,26 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+function matches(pattern, path) {
+  if (!pattern.includes("*")) return path === pattern;
+  const parts = path.split("/");
+  const want = pattern.split("/");
+  return parts.length === want.length && want.every((w, i) => (w === "*" ? parts[i] !== "" : w === parts[i]));
+}
+
 function isOfflinePage(url) {
-  return self.FIELD.pages.some((p) => url.pathname === p);
+  return self.FIELD.pages.some((p) => matches(p, url.pathname));
+}
+
+// The kept copy of a page; for the app's start ("/"), the first kept screen in FIELD.pages order.
+async function kept(cache, path) {
+  if (path !== "/") return cache.match(path);
+  const stored = (await cache.keys()).map((r) => new URL(r.url).pathname);
+  for (const pattern of self.FIELD.pages) {
+    const hit = stored.find((p) => matches(pattern, p));
+    if (hit) return cache.match(hit);
+  }
+  return undefined;
 }
 
 async function networkFirst(request) {
@@ -40,16 +59,12 @@ async function networkFirst(request) {
     }
     return response;
   } catch (err) {
-    const path = new URL(request.url).pathname;
-    const candidates = path === "/" ? self.FIELD.pages : [path];
-    for (const candidate of candidates) {
-      const cached = await cache.match(candidate);
-      if (cached) return cached;
-    }
+    const cached = await kept(cache, new URL(request.url).pathname);
+    if (cached) return cached;
     return new Response(
       "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
         "<title>离线</title><p style='font:16px system-ui;padding:1rem'>当前离线，且本页尚未在联网时打开过。" +
-        "请联网后打开一次“今日巡查”或“待走访”，之后即可离线使用。</p>",
+        "请联网后打开一次“今日巡查”“待走访”“通行登记”“采样扫码”或“本单位今日日报”，之后即可离线使用。</p>",
       { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } }
     );
   }
