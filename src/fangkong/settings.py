@@ -176,6 +176,8 @@ MIDDLEWARE = [
     # Removes itself unless a replica is configured.
     "fangkong.core.replica.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in request from a revoked field-app phone: 401, its session ended.
+    "fangkong.core.devices.DeviceGate",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A list page names the same villages on every row: each label is read once per request.
@@ -244,6 +246,8 @@ FANGKONG_REPLICA_RETRY_SECONDS = _env_int("FANGKONG_REPLICA_RETRY_SECONDS", 30, 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
+# The model backend, with the session's user and its region codes read in one statement.
+AUTHENTICATION_BACKENDS = ["fangkong.core.user_lookup.RegistryBackend"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja import Path as PathParam
 from pydantic import StringConstraints
 
-from . import login, selectors, tokens
+from . import devices, login, selectors, tokens
 from .errors import FieldError, ValidationFailed
 from .models import ApiToken, Region
 from .permissions import signed_in
@@ -131,6 +131,53 @@ def list_tokens(request, filters: Query[ApiTokenQuery]):
 def revoke_token(request, token_id: Annotated[int, PathParam(ge=1, le=MAX_BIGINT)]):
     tokens.revoke(user=request.auth, token_id=token_id, channel="api", request=request)
     return Status(204, None)
+
+
+class DeviceOut(Schema):
+    id: int
+    username: str
+    user_display: str
+    label: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    revoked: bool
+    revoked_at: dt.datetime | None
+
+
+def _device_out(d) -> dict:
+    return {
+        "id": d.pk,
+        "username": d.user.username,
+        "user_display": d.user.display_name or d.user.username,
+        "label": d.label,
+        "first_seen": d.first_seen,
+        "last_seen": d.last_seen,
+        "revoked": d.revoked,
+        "revoked_at": d.revoked_at,
+    }
+
+
+@router.get(
+    "/devices",
+    response={200: list[DeviceOut], **ERRORS},
+    summary="外勤设备（本人的；乡村干部可见辖区内人员的）",
+    tags=["auth"],
+)
+@signed_in
+def list_devices(request):
+    return [_device_out(d) for d in devices.visible_to(request.auth)[:500]]
+
+
+@router.post(
+    "/devices/{device_id}/revoke",
+    response={200: DeviceOut, **ERRORS},
+    summary="停用一台丢失或更换的手机（其会话立即失效）",
+    tags=["auth"],
+)
+@signed_in
+def revoke_device(request, device_id: Annotated[int, PathParam(ge=1, le=MAX_BIGINT)]):
+    device = devices.revoke(actor=request.auth, device_id=device_id, channel="api", request=request)
+    return _device_out(device)
 
 
 class RegionOut(Schema):

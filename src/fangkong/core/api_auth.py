@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
-from . import tokens
-from .models import ApiToken
+from . import devices, tokens
 
 
 class BearerOrSession(HttpBearer):
@@ -22,12 +20,12 @@ class BearerOrSession(HttpBearer):
         return self._session(request)
 
     def authenticate(self, request, token: str):
-        token_row = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash(token), revoked=False, expires_at__gt=timezone.now())
-            .first()
-        )
-        if token_row is None or not token_row.user.is_active:
+        token_row = tokens.bearer(token)
+        if token_row is None:
+            return None
+        key = devices.key_of(request)
+        if key and devices.seen(request, token_row.user, key).revoked:
+            devices.refuse(request, token_row.user, key, "api")
             return None
         tokens.touch(token_row)
         request.auth_token = token_row

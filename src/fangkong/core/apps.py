@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             checks,  # noqa: F401  (registers the system checks)
+            devices,  # noqa: F401  (drops a revoked device key at login)
             rules,
         )
 

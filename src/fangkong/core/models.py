@@ -233,6 +233,41 @@ class ApiToken(models.Model):
         return token
 
 
+class Device(models.Model):
+    """A phone (or browser) a user works from in the field app (issue 20).
+
+    The field app gives each browser a random key (cookie ``fk_device``); the first signed-in
+    request from it registers the device for that user, and the session is bound to it. A
+    lost or replaced phone is revoked by its user or the user's supervisor: its sessions end
+    at once and no request from it is served again, even with the cookie removed (the
+    session remembers its device) or a token sent with its ``X-Fangkong-Device`` header.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=64)
+    label = models.CharField(_("Device"), max_length=100, blank=True)
+    first_seen = models.DateTimeField(_("First used"), default=timezone.now)
+    last_seen = models.DateTimeField(_("Last used"), default=timezone.now)
+    session_key = models.CharField(max_length=40, blank=True)
+    revoked = models.BooleanField(_("Revoked"), default=False)
+    revoked_at = models.DateTimeField(_("Revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Device")
+        verbose_name_plural = _("Devices")
+        constraints = [models.UniqueConstraint(fields=["key", "user"], name="device_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.key[:8]} of {self.user_id}"
+
+
 class LoginFailure(models.Model):
     """A failed login, counted by username and client address for throttling."""
 

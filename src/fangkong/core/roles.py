@@ -71,6 +71,7 @@ class Action(models.TextChoices):
     TRACING_EXPORT = "tracing.export", _("Export chains of transmission")
     NOTICE_SEND = "notice.send", _("Send notices to the users of an area")
     NOTICE_TRACK = "notice.track", _("See who has read and confirmed the notices of an area")
+    DEVICE_REVOKE = "device.revoke", _("Revoke the field-app phones of the users of an area")
     # --- reports (command, boards, daily reports, self-inspection, problems) -------------
     REPORTS_BOARD = "reports.board", _("View situation boards, daily reports and findings")
     REPORTS_DAILY = "reports.daily", _("File the daily report of one's area")
@@ -275,6 +276,18 @@ _NOTICES: dict[Role, set[Action]] = {
 }
 
 MATRIX = {role: actions | _NOTICES.get(role, set()) for role, actions in MATRIX.items()}
+
+# Field-app devices: the cadres over an area and the administrators revoke a lost or replaced
+# phone of a user whose whole jurisdiction lies inside theirs; everyone else only their own
+# phones (no action needed for that).
+_DEVICES: dict[Role, set[Action]] = {
+    Role.COUNTY_HQ: {A.DEVICE_REVOKE},
+    Role.TOWNSHIP: {A.DEVICE_REVOKE},
+    Role.VILLAGE_CADRE: {A.DEVICE_REVOKE},
+    Role.ADMIN: {A.DEVICE_REVOKE},
+}
+
+MATRIX = {role: actions | _DEVICES.get(role, set()) for role, actions in MATRIX.items()}
 
 # --- reports: one line per role ---------------------------------------------------------
 # - county HQ: reads every board, files the county roll-up, confirms closures, writes the

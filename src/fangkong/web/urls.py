@@ -21,6 +21,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("account/tokens/", views.account_tokens, name="account_tokens"),
+    path("account/devices/", views.account_devices, name="account_devices"),
     path("regions/", views.regions, name="regions"),
     path("regions/<str:code>/", views.region_children, name="region"),
     path("persons/", views.person_list, name="persons"),

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.core import (
     audit,
+    devices,
     errors,
     jurisdiction,
     login,
@@ -155,6 +156,36 @@ def account_tokens(request: HttpRequest) -> HttpResponse:
         return redirect("web:account_tokens")
     rows = list(tokens.tokens_of(user=request.user).filter(user=request.user))
     return render(request, "web/account_tokens.html", {"tokens": rows})
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def account_devices(request: HttpRequest) -> HttpResponse:
+    """Field-app phones: one's own, and for a cadre those of the users of the area; a lost
+    or replaced phone is revoked here (its sessions end at once)."""
+    if request.method == "POST":
+        try:
+            device_id = int(request.POST.get("device", ""))
+        except ValueError:
+            raise errors.NotFound("device") from None
+        device = devices.revoke(
+            actor=request.user, device_id=device_id, channel=CHANNEL, request=request
+        )
+        who = device.user.display_name or device.user.username
+        messages.success(request, f"已停用 {who} 的设备，该设备需重新登录。")
+        return redirect("web:account_devices")
+    rows = list(devices.visible_to(request.user)[:500])
+    current = devices.key_of(request)
+    return render(
+        request,
+        "web/account_devices.html",
+        {
+            "own": [d for d in rows if d.user_id == request.user.pk],
+            "others": [d for d in rows if d.user_id != request.user.pk],
+            "current_key": current,
+            "manages": can(request.user, Action.DEVICE_REVOKE),
+        },
+    )
 
 
 @require_POST

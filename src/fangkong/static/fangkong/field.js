@@ -6,6 +6,15 @@
 (function () {
   "use strict";
 
+  // This browser's device key (core.devices): the server registers the phone on the first
+  // signed-in request and can revoke it when it is lost. A refused (revoked) device has its
+  // cookie deleted by the server; the next page takes a new key, a new device.
+  if (!/(?:^|;\s*)fk_device=/.test(document.cookie)) {
+    var deviceKey = (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+      : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2));
+    document.cookie = "fk_device=" + deviceKey + "; path=/; max-age=31536000; samesite=lax";
+  }
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
   }
