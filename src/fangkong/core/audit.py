@@ -7,11 +7,13 @@ operation: it happens in the same transaction, so there is no read without its r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.utils import timezone
 
 from .models import AuditEvent
 
@@ -105,6 +107,19 @@ def record_many(
     """One event per object, in one INSERT (a batch of writes or of sensitive reads)."""
     fields = sorted(fields)
     ip = client_ip(request)
+    ids = [str(object_id) for object_id in object_ids]
+    if not ids:
+        return
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor == "postgresql":
+        # One row per object from an array: the same rows bulk_create writes, without
+        # building a model instance and preparing ten values per row (a list of 50 persons
+        # cost ~5 ms of Python that way; issue 19).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_MANY, _many_params(user, kind, object_type, ids, fields, channel, ip)
+            )
+        return
     AuditEvent.objects.bulk_create(
         AuditEvent(
             user=user,
@@ -116,5 +131,34 @@ def record_many(
             channel=channel,
             client_ip=ip,
         )
-        for object_id in object_ids
+        for object_id in ids
     )
+
+
+_INSERT_MANY = (
+    f"INSERT INTO {AuditEvent._meta.db_table}"
+    " (at, user_id, username, kind, object_type, object_id, fields, channel, client_ip, detail)"
+    " SELECT %s, %s, %s, %s, %s, unnest(%s::varchar[]), %s::jsonb, %s, %s::inet, ''"
+)
+
+
+def _many_params(
+    user: Any,
+    kind: str,
+    object_type: str,
+    ids: list[str],
+    fields: list[str],
+    channel: str,
+    ip: str | None,
+) -> list[Any]:
+    return [
+        timezone.now(),
+        user.pk,
+        user.username,
+        str(kind),
+        object_type,
+        ids,
+        json.dumps(fields),
+        channel,
+        ip,
+    ]

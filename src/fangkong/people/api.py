@@ -283,11 +283,15 @@ def list_persons(request, filters: Query[PersonQuery]):
         channel=_channel(request),
         request=request,
     )
-    return {
-        "items": _present(request, page.items),
-        "next_cursor": page.next_cursor,
-        "count": page.count,
-    }
+    # Built without validation: present_person gives exactly PersonOut's fields and types
+    # (tests/people/test_api_fast_paths.py holds it to the validated rendering), and ninja
+    # dumps a model of the response type as it is. Validating 50 rows through ninja's
+    # attribute getter cost ~2 ms of every search (issue 19).
+    return PersonPageOut.model_construct(
+        items=[PersonOut.model_construct(**row) for row in _present(request, page.items)],
+        next_cursor=page.next_cursor,
+        count=page.count,
+    )
 
 
 @router.post("/persons", response={201: PersonOut, **WRITE_ERRORS}, summary="登记人员")
