@@ -69,6 +69,17 @@ def _api_built_before_any_clock_is_frozen():
 
 
 @pytest.fixture(autouse=True)
+def _no_rows_kept_between_tests():
+    """Rows kept a few seconds by core.shortcache would outlive a test's rolled-back
+    database (and a row id reused by the next test)."""
+    from fangkong.core import shortcache
+
+    shortcache.clear_all()
+    yield
+    shortcache.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -9,7 +9,6 @@ its checkpoint list through screening's own list service.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +26,7 @@ from fangkong.core.inspection import Aspect
 from fangkong.core.models import AuditEvent
 from fangkong.core.permissions import require
 from fangkong.core.roles import Action, Role
+from fangkong.core.shortcache import ShortCache
 from fangkong.people.models import Person
 
 from . import roster, rules
@@ -44,18 +44,12 @@ from .models import (
 )
 
 MAX_BATCH = 500
-_CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[float, Any]] = {}
+# Rules, risk areas and posts, kept a few seconds per process (core.shortcache).
+_cache = ShortCache(seconds=5.0)
 
 
 def _cached(key: str, compute: Any) -> Any:
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit and now - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    value = compute()
-    _cache[key] = (now, value)
-    return value
+    return _cache.get(key, compute)
 
 
 def clear_caches() -> None:
@@ -71,8 +65,20 @@ def posts(actor: Any) -> QuerySet[Post]:
 
 
 def post(actor: Any, post_id: int) -> Post:
-    found = next(iter(posts(actor).filter(pk=post_id)[:1]), None)
+    found = next(iter(posts(actor).filter(pk=post_id).order_by()[:1]), None)
     if found is None:
+        raise NotFound(post_id)
+    return found
+
+
+def post_for_logging(actor: Any, post_id: int) -> Post:
+    """The post a passage is logged at: :func:`post`, with the row kept for a few seconds
+    per process (a post's phones log a passage every few seconds, and reading the post was
+    a third of a passage's cost). The jurisdiction is checked on every call; a change of
+    the post through :func:`save_post` drops the kept row at once in this process."""
+    require(actor, Action.CHECKPOINT_VIEW)
+    found = _cached(f"post:{post_id}", lambda: Post.objects.filter(pk=post_id).first())
+    if found is None or not jurisdiction.covers(actor, found.region_code):
         raise NotFound(post_id)
     return found
 
@@ -135,6 +141,7 @@ def save_post(
         audit.record(
             user=actor, kind=kind, object_type="checkpoint", object_id=obj.pk, channel="web"
         )
+    _cache.drop(f"post:{obj.pk}")
     return obj
 
 
@@ -385,7 +392,7 @@ def record_passages(
     """Record a batch of passages at one post. A passage whose ``client_key`` is already
     stored is not stored again (the phone resends its queue after a lost answer)."""
     require(actor, Action.CHECKPOINT_LOG)
-    the_post = post(actor, post_id)
+    the_post = post_for_logging(actor, post_id)
     if not 1 <= len(items) <= MAX_BATCH:
         raise ValidationFailed([FieldError("items", f"每批 1 到 {MAX_BATCH} 条")])
     errors: list[FieldError] = []

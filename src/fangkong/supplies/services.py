@@ -27,6 +27,7 @@ from fangkong.core.errors import FieldError, NotFound, ValidationFailed, Version
 from fangkong.core.models import Notice
 from fangkong.core.permissions import require
 from fangkong.core.roles import Action, Role
+from fangkong.core.shortcache import ShortCache
 
 from . import cover as coverlib
 from .models import (
@@ -106,23 +107,33 @@ def _by_pk(queryset: QuerySet[Any], pk: int) -> Any:
     return next(iter(queryset.filter(pk=pk).order_by()[:1]), None)
 
 
+# Stores, receiving units and catalogue items, kept a few seconds per process: an issue
+# reads all three, and reading them was a third of its cost (issue 16). The jurisdiction
+# is checked on every call.
+_rows = ShortCache(seconds=5.0)
+
+
 def warehouse_for(actor: Any, warehouse_id: int) -> Warehouse:
     """The store, if inside the actor's jurisdiction (else NotFound)."""
-    found = _by_pk(jurisdiction.scope(Warehouse.objects.all(), actor), warehouse_id)
-    if found is None:
+    found = _rows.get(
+        ("warehouse", warehouse_id), lambda: _by_pk(Warehouse.objects.all(), warehouse_id)
+    )
+    if found is None or not jurisdiction.covers(actor, found.region_code):
         raise NotFound("warehouse")
     return found
 
 
 def recipient_for(actor: Any, recipient_id: int) -> Recipient:
-    found = _by_pk(jurisdiction.scope(Recipient.objects.all(), actor), recipient_id)
-    if found is None:
+    found = _rows.get(
+        ("recipient", recipient_id), lambda: _by_pk(Recipient.objects.all(), recipient_id)
+    )
+    if found is None or not jurisdiction.covers(actor, found.region_code):
         raise NotFound("recipient")
     return found
 
 
 def item_of(item_id: int) -> Item:
-    item = _by_pk(Item.objects.all(), item_id)
+    item = _rows.get(("item", item_id), lambda: _by_pk(Item.objects.all(), item_id))
     if item is None:
         raise _invalid("item_id", "没有这种物资")
     return item
