@@ -463,6 +463,7 @@ def seed_tracing(users: dict[str, list]) -> None:
 def refresh(args: argparse.Namespace, run: str) -> tuple[list[SimUser], int, list[str]]:
     """Reopen the seeded work, open today's round, issue tokens and sessions, load what each
     user will ask for. Returns the users, the round's id and the ID numbers to ingest."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
@@ -502,7 +503,7 @@ def refresh(args: argparse.Namespace, run: str) -> tuple[list[SimUser], int, lis
     for u in bench_users:
         session = SessionStore()
         session[SESSION_KEY] = str(u.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = u.get_session_auth_hash()
         session.create()
         sims.append(
