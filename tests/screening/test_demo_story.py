@@ -29,7 +29,7 @@ def _page(user) -> Client:
     return client
 
 
-@pytest.mark.parametrize("hour", [8, 13, 22])
+@pytest.mark.parametrize("hour", [0, 8, 13, 22])
 def test_demo_story_holds_at_any_hour(hour, make_user, make_person):
     moment = f"2026-12-03T{hour:02d}:00:00+08:00"
     with freeze_time(moment):

@@ -182,7 +182,9 @@ def seed(
         _tests_done(order, now)
         orders.append(order)
     if released_person is not None:
-        started = (today - timedelta(days=14)).replace(hour=7, minute=0) - timedelta(hours=2)
+        # Its 14 days ended two hours ago, whatever the hour the demo starts (a start at a
+        # fixed 05:00 left it still running when the demo started just after midnight).
+        started = today - timedelta(days=14, hours=2)
         order = services.order_isolation(
             user=by_user,
             data=services.OrderInput(
