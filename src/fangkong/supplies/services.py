@@ -171,6 +171,22 @@ class MovementInput:
     source: str = ""
 
 
+def _short(
+    warehouse: Warehouse, item: Item, kind: str, have: Decimal, amount: Decimal
+) -> ValidationFailed:
+    """The error of a movement the stock cannot cover (both ledger paths)."""
+    return ValidationFailed(
+        [
+            FieldError(
+                "quantity",
+                f"库存不足：{warehouse.name}的{item.name}现有{fmt(have)}{item.unit}，"
+                f"不能{MovementKind(kind).label}{fmt(amount)}{item.unit}",
+            )
+        ],
+        detail=f"{item.name}库存不足（现有{fmt(have)}{item.unit}）",
+    )
+
+
 def _post(
     *,
     level_id: int,
@@ -206,16 +222,7 @@ def _post(
             row = cursor.fetchone()
         if row is None:
             have = StockLevel.objects.get(pk=level_id).quantity
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "quantity",
-                        f"库存不足：{warehouse.name}的{item.name}现有{fmt(have)}{item.unit}，"
-                        f"不能{MovementKind(kind).label}{fmt(-delta)}{item.unit}",
-                    )
-                ],
-                detail=f"{item.name}库存不足（现有{fmt(have)}{item.unit}）",
-            )
+            raise _short(warehouse, item, kind, have, -delta)
         new = Decimal(str(row[0])).quantize(Decimal("0.001"))
     movement = Movement.objects.create(
         warehouse=warehouse,
@@ -298,16 +305,7 @@ def _post_outgoing(
             .values_list("quantity", flat=True)
             .first()
         ) or Decimal(0)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "quantity",
-                    f"库存不足：{warehouse.name}的{item.name}现有{fmt(have)}{item.unit}，"
-                    f"不能{MovementKind(kind).label}{fmt(quantity)}{item.unit}",
-                )
-            ],
-            detail=f"{item.name}库存不足（现有{fmt(have)}{item.unit}）",
-        )
+        raise _short(warehouse, item, kind, have, quantity)
     movement.pk = row[0]
     movement.balance_after = Decimal(str(row[1])).quantize(Decimal("0.001"))
     movement._state.adding = False
