@@ -55,6 +55,26 @@ def test_one_insert_for_a_whole_list(make_user, make_person):
     assert AuditEvent.objects.filter(user=cadre).count() == 25
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_read_outside_a_transaction_is_audited_in_one_message(make_user, make_person):
+    """Autocommit (a search): the rows and their commit in one round trip; on PostgreSQL the
+    commit does not wait for the disk, and the setting does not outlive that transaction."""
+    people = [make_person(GRID_A1, f"王{i}") for i in range(4)]
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
+    with CaptureQueriesContext(connection) as queries:
+        present_people(cadre, people, channel="api")
+    audit_queries = [q["sql"] for q in queries.captured_queries if "core_auditevent" in q["sql"]]
+    assert len(audit_queries) == 1
+    if connection.vendor == "postgresql":
+        assert audit_queries[0].startswith("SET LOCAL synchronous_commit TO OFF; INSERT")
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert not connection.in_atomic_block
+    events = AuditEvent.objects.filter(user=cadre, kind=AuditEvent.Kind.READ_SENSITIVE)
+    assert sorted(e.object_id for e in events) == sorted(str(p.pk) for p in people)
+
+
 def test_disclosure_with_renamed_fields_and_other_object_types(make_user):
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
     notice = {"id": 7, "subject_phone": "13912345678", "subject_id_number": "230231198503140012"}

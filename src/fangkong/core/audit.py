@@ -8,11 +8,10 @@ operation: it happens in the same transaction, so there is no read without its r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -65,33 +64,37 @@ def record_sensitive_reads(
     fields = sorted(fields)
     if not fields:
         return
-    with _read_audit_transaction():
-        record_many(
-            user=user,
-            kind=AuditEvent.Kind.READ_SENSITIVE,
-            object_type=object_type,
-            object_ids=object_ids,
-            fields=fields,
-            channel=channel,
-            request=request,
-        )
-
-
-@contextmanager
-def _read_audit_transaction() -> Iterator[None]:
-    """The transaction of a read's audit rows. On PostgreSQL, when the read is not part of a
-    larger transaction, its commit does not wait for the disk (``synchronous_commit`` off for
-    this transaction only): a search then answers without an fsync, and a crash of the
-    database server can lose at most the last few hundred milliseconds of read audits
-    (``wal_writer_delay`` × 3), never a write or a write's audit, which stay synchronous."""
     connection = connections[router.db_for_write(AuditEvent)]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic(using=connection.alias):
+    ids = [str(object_id) for object_id in object_ids]
+    if ids and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The rows and the setting in one message, one round trip: PostgreSQL runs the
+        # statements of one simple query as one transaction, so SET LOCAL holds for it and
+        # its commit does not wait for the disk (synchronous_commit off for this transaction
+        # only). A search then answers without an fsync; a crash of the database server can
+        # lose at most the last few hundred milliseconds of read audits (wal_writer_delay
+        # x 3), never a write or a write's audit, which stay synchronous. Inside a larger
+        # transaction the rows simply join it.
+        params = _many_params(
+            user,
+            AuditEvent.Kind.READ_SENSITIVE,
+            object_type,
+            ids,
+            fields,
+            channel,
+            client_ip(request),
+        )
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
+            cursor.execute(_ASYNC_COMMIT + _INSERT_MANY, params)
+        return
+    record_many(
+        user=user,
+        kind=AuditEvent.Kind.READ_SENSITIVE,
+        object_type=object_type,
+        object_ids=ids,
+        fields=fields,
+        channel=channel,
+        request=request,
+    )
 
 
 def record_many(
@@ -122,8 +125,8 @@ def record_many(
         return
     AuditEvent.objects.bulk_create(
         AuditEvent(
-            user=user,
-            username=user.username,
+            user_id=_user_id(user),
+            username=getattr(user, "username", "") or "",
             kind=kind,
             object_type=object_type,
             object_id=str(object_id),
@@ -135,11 +138,17 @@ def record_many(
     )
 
 
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit TO OFF; "
 _INSERT_MANY = (
     f"INSERT INTO {AuditEvent._meta.db_table}"
     " (at, user_id, username, kind, object_type, object_id, fields, channel, client_ip, detail)"
     " SELECT %s, %s, %s, %s, %s, unnest(%s::varchar[]), %s::jsonb, %s, %s::inet, ''"
 )
+
+
+def _user_id(user: Any) -> int | None:
+    """The actor's user id; none for an anonymous actor (the username column still says who)."""
+    return user.pk if getattr(user, "is_authenticated", False) else None
 
 
 def _many_params(
@@ -153,8 +162,8 @@ def _many_params(
 ) -> list[Any]:
     return [
         timezone.now(),
-        user.pk,
-        user.username,
+        _user_id(user),
+        getattr(user, "username", "") or "",
         str(kind),
         object_type,
         ids,

@@ -20,7 +20,6 @@ from typing import Any
 
 from . import audit, masking
 from .actors import Actor
-from .models import AuditEvent
 
 # The personal fields the kit presents, and the audit name of each.
 ID_NUMBER = "id_number"
@@ -110,29 +109,23 @@ class Disclosure:
         return out
 
     def flush(self) -> None:
-        """Record every unmasked read noted so far (one INSERT) and start afresh."""
+        """Record every unmasked read noted so far (one INSERT per object type and set of
+        fields, :func:`.audit.record_sensitive_reads`) and start afresh."""
         if not self._reads:
             return
         by_fields: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
         for (object_type, object_id), fields in self._reads.items():
             by_fields[(object_type, tuple(sorted(fields)))].append(object_id)
         self._reads.clear()
-        ip = audit.client_ip(self.request)
-        user_id = self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                user_id=user_id,
-                username=getattr(self.actor, "username", "") or "",
-                kind=AuditEvent.Kind.READ_SENSITIVE,
+        for (object_type, shown), ids in by_fields.items():
+            audit.record_sensitive_reads(
+                user=self.actor,
                 object_type=object_type,
-                object_id=object_id,
-                fields=list(fields),
+                object_ids=ids,
+                fields=shown,
                 channel=self.channel,
-                client_ip=ip,
+                request=self.request,
             )
-            for (object_type, fields), ids in by_fields.items()
-            for object_id in ids
-        )
 
 
 def present_people(
