@@ -179,3 +179,63 @@ def test_a_batch_is_audited_per_visit_and_a_twin_record_is_a_duplicate(api_as, w
         [str(first.pk), str(second.pk)]
     )
     assert {e.username for e in audited} == {"wangge"}
+
+
+def _backdate(*tasks, hours=2):
+    from fangkong.people.models import Person
+
+    past = timezone.now() - dt.timedelta(hours=hours)
+    VisitTask.objects.filter(pk__in=[t.pk for t in tasks]).update(created_at=past)
+    Person.objects.filter(pk__in=[t.person_id for t in tasks]).update(updated_at=past)
+
+
+def test_the_work_set_since_a_cursor_sends_only_what_changed(api_as, worker, make_task, make_user):
+    kept, done, renamed = (make_task(name=n) for n in ("留下", "已访", "改名前"))
+    _backdate(kept, done, renamed)
+    api = api_as(worker)
+    first = api.get(WORKSET).json()
+    assert first["full"] is True
+    assert sorted(v["task_id"] for v in first["visits"]) == sorted([kept.pk, done.pk, renamed.pk])
+    assert sorted(first["open_ids"]) == sorted([kept.pk, done.pk, renamed.pk])
+
+    # Nothing changed: no entry is sent again, only the list of open visits.
+    again = api.get(WORKSET, {"since": first["cursor"]}).json()
+    assert again["full"] is False and again["visits"] == []
+    assert sorted(again["open_ids"]) == sorted(first["open_ids"])
+
+    # A new visit, a visit done at the door, a person renamed in the registry.
+    new = make_task(name="新来的")
+    visits.complete(
+        user=worker,
+        task_id=done.pk,
+        present=True,
+        healthy=True,
+        temperature=None,
+        phone="",
+        note="",
+    )
+    renamed.person.name = "改名后"
+    renamed.person.updated_at = timezone.now()
+    renamed.person.save(update_fields=["name", "updated_at"])
+    delta = api.get(WORKSET, {"since": first["cursor"]}).json()
+    assert delta["full"] is False
+    assert {v["task_id"]: v["person_name"] for v in delta["visits"]} == {
+        new.pk: "新来的",
+        renamed.pk: "改名后",
+    }
+    assert sorted(delta["open_ids"]) == sorted([kept.pk, renamed.pk, new.pk])
+
+
+def test_a_cursor_of_another_scope_or_malformed_gets_the_whole_set(
+    api_as, worker, make_task, make_user
+):
+    task = make_task(name="本网格")
+    _backdate(task)
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
+    foreign_cursor = api_as(cadre).get(WORKSET).json()["cursor"]
+    api = api_as(worker)
+    for since in (foreign_cursor, "v1.abc.def", "garbage", "v1.99999999999999999.x"):
+        body = api.get(WORKSET, {"since": since}).json()
+        assert body["full"] is True, since
+        assert [v["task_id"] for v in body["visits"]] == [task.pk]
+    assert api.get(WORKSET, {"since": "x" * 65}).status_code == 422
