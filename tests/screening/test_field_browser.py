@@ -23,6 +23,17 @@ PASSWORD = "pw-Fangkong-2026"
 pytestmark = BROWSER_TEST
 
 
+def _open_visits(live_server, browser, **options):
+    """The grid worker 网格员小王 signed in on a phone, on the visits page."""
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN", **options)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/screening/visits/")
+    page.locator("input[name=username]").fill("wangge")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return context, page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user, make_visit_task):
     from playwright.sync_api import expect
@@ -31,12 +42,7 @@ def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user
     cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A, display_name="村书记")
     tasks = [make_visit_task(name=name, due_in=6) for name in ("张伟", "李娜", "王强", "赵敏")]
 
-    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/screening/visits/")
-    page.locator("input[name=username]").fill("wangge")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    context, page = _open_visits(live_server, browser)
     expect(page.locator("li.visit")).to_have_count(4)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
@@ -106,3 +112,58 @@ def test_visits_offline_then_synced_exactly_once(live_server, browser, make_user
     assert done.filter(done_by__username="wangge").count() == 3
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the visits page is {width}px wide on a 375px screen"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_visit_the_server_could_not_take_is_sent_again_by_itself(
+    live_server, browser, make_user, make_visit_task
+):
+    """The bar says "稍后自动重试": a sync the server answers 503 is tried again a few seconds
+    later, with no button, no online event and no reload, and the visit is stored once."""
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
+    task = make_visit_task(name="张伟", due_in=6)
+
+    # No service worker: the test's route must see the page's own requests.
+    context, page = _open_visits(live_server, browser, service_workers="block")
+    expect(page.locator("li.visit")).to_have_count(1)
+    expect(page.locator("#field-status")).to_contain_text("在线：全部已同步")
+
+    answers = []
+
+    def server_busy_once(route):
+        if not answers:
+            answers.append(503)
+            route.fulfill(status=503, body="busy")
+        else:
+            answers.append("sent")
+            route.continue_()
+
+    page.route(f"**{reverse('api:screening_field_sync')}", server_busy_once)
+    # Marks that vanish with a reload, and a count of online events (there must be none).
+    page.evaluate(
+        """() => {
+          window.__samePage = true;
+          window.__onlineEvents = 0;
+          window.addEventListener("online", () => { window.__onlineEvents += 1; });
+        }"""
+    )
+
+    page.locator(f"#visit-{task.pk} form.visit-quick button").click()
+    status = page.locator("#field-status")
+    expect(status).to_have_text("服务器暂时无法接收（503），稍后自动重试")
+    expect(page.locator(f"#visit-{task.pk} .field-pending")).to_contain_text("待同步")
+    assert answers == [503]
+
+    # Nobody touches the phone: the retry sends it.
+    expect(page.locator(f"#visit-{task.pk} .field-synced")).to_contain_text(
+        "✓ 已同步", timeout=15000
+    )
+    expect(status).to_contain_text("在线：全部已同步")
+    assert answers == [503, "sent"]
+    assert page.evaluate("window.__samePage === true && window.__onlineEvents === 0")
+    done = VisitTask.objects.get(pk=task.pk)
+    assert done.status == VisitTask.Status.DONE and done.done_by.username == "wangge"
+    context.close()

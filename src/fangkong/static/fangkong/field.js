@@ -1,8 +1,13 @@
 /* Fangkong field app (issue 20): registers the service worker on every page, and on the
    doctor's round (<ol data-field-round>) and the grid worker's visits (<ul data-field-visits>)
-   keeps each record in an IndexedDB queue until the server has it. Each queued reading has its own idempotency key and the order version it
-   was based on; the server answers per record (stored / duplicate / conflict / invalid /
-   not_found). A conflict stays on screen with both values until the user decides. */
+   keeps each record in an IndexedDB queue until the server has it. Each queued reading has
+   its own idempotency key and the order version it was based on; the server answers per
+   record (stored / duplicate / conflict / invalid / not_found). A conflict stays on screen
+   with both values until the user decides.
+   The queue, the POST and the sync loop (one sync at a time, retried with backoff) live here
+   once, as window.FangkongField, for the other offline screens too (testing/field.js,
+   reports/field.js, checkpoints/queue.js): being in the <head> of every page, this file runs
+   before them. */
 (function () {
   "use strict";
 
@@ -44,68 +49,251 @@
     });
   }, true);
 
-  var DB_NAME = "fangkong-field";
-  var STORE = "queue";
+  // --- FangkongField: what every offline screen shares --------------------------------------
+  // This file is in the <head> of every page (deferred), so it runs before the screens' own
+  // scripts (testing/field.js, reports/field.js, checkpoints/queue.js, deferred in the body):
+  // they take the queue, the POST and the sync loop from here, so that a fix (such as the
+  // retry below) reaches every screen at once. Each screen keeps its own database and store:
+  // phones in the field have records queued under those names.
 
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        var store = req.result.createObjectStore(STORE, { keyPath: "key" });
-        store.createIndex("user", "user");
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
+  var EXPIRED = "登录已失效，请重新登录后同步（记录仍保存在本机）";
+  var RETRY_FIRST = 3000;
+  var RETRY_MOST = 60000;
 
-  function tx(mode, work) {
-    return openDb().then(function (db) {
+  // One IndexedDB object store keyed by "key", with an index "user" (a shared phone keeps
+  // each user's records apart). options.close: close the database after each transaction,
+  // as the checkpoint log always has (no connection left open in the tab).
+  function store(dbName, storeName, options) {
+    var close = !!(options && options.close);
+
+    function openDb() {
       return new Promise(function (resolve, reject) {
-        var t = db.transaction(STORE, mode);
-        var result = work(t.objectStore(STORE));
-        t.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        t.onerror = function () { reject(t.error); };
+        var req = indexedDB.open(dbName, 1);
+        req.onupgradeneeded = function () {
+          req.result.createObjectStore(storeName, { keyPath: "key" }).createIndex("user", "user");
+        };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { reject(req.error); };
       });
-    });
-  }
+    }
 
-  // One queue for both screens: a record's kind says which sync endpoint takes it
-  // (readings of the round carry no kind: "reading").
-  function allOf(user, kind) {
-    return tx("readonly", function (s) { return s.index("user").getAll(user); })
-      .then(function (records) {
-        return records.filter(function (r) { return (r.kind || "reading") === kind; });
+    function tx(mode, work) {
+      return openDb().then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var t = db.transaction(storeName, mode);
+          var result = work(t.objectStore(storeName));
+          t.oncomplete = function () {
+            if (close) db.close();
+            resolve(result && "result" in result ? result.result : result);
+          };
+          t.onerror = function () {
+            if (close) db.close();
+            reject(t.error);
+          };
+        });
       });
-  }
-  function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
-  function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
+    }
 
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    return {
+      tx: tx,
+      all: function (user) { return tx("readonly", function (s) { return s.index("user").getAll(user); }); },
+      put: function (record) { return tx("readwrite", function (s) { s.put(record); }); },
+      drop: function (key) { return tx("readwrite", function (s) { s.delete(key); }); }
+    };
   }
 
-  function csrfToken() {
+  // A record's idempotency key. options.dashes === false: without dashes, the form the
+  // checkpoint log's client keys have always had.
+  function newKey(options) {
+    var key = window.crypto && crypto.randomUUID ? crypto.randomUUID()
+      : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    return options && options.dashes === false ? key.replace(/-/g, "") : key;
+  }
+
+  // The token htmx sends (on <body>); fallback: a selector of a form's hidden
+  // csrfmiddlewaretoken, read when <body> has none (the checkpoint log's way).
+  function csrfToken(fallback) {
     try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (e) { return ""; }
+      var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+      if (token) return token;
+    } catch (e) { /* the fallback below */ }
+    var input = fallback ? document.querySelector(fallback) : null;
+    return input ? input.value : "";
+  }
+
+  // The error a refused batch throws; its status tells the sync loop whether to retry (an
+  // expired login is not retried: the user must sign in again).
+  function failure(status, expired) {
+    var auth = status === 401 || status === 403;
+    var err = new Error(auth ? expired || EXPIRED : "服务器暂时无法接收（" + status + "），稍后自动重试");
+    err.status = status;
+    return err;
+  }
+
+  // POST JSON to a sync endpoint; the raw response (the checkpoint log reads 400s per record).
+  function post(url, body, options) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(options && options.csrf) },
+      body: JSON.stringify(body)
+    });
   }
 
   // One batch of queued records up to a sync endpoint; the answer per record, or an error
   // whose message the sync bar shows (the records stay queued either way).
-  function send(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (response.status === 401 || response.status === 403) {
-        throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
-      }
-      if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
+  // options.expired: the screen's own words for an expired login; options.csrf: see csrfToken.
+  function send(url, body, options) {
+    return post(url, body, options).then(function (response) {
+      if (!response.ok) throw failure(response.status, options && options.expired);
       return response.json();
+    });
+  }
+
+  // The status bar's words: online or not, how many records wait ("3 条走访待同步"), how many
+  // the server refused and wait for the user.
+  function summary(records, noun) {
+    var pending = records.filter(function (r) { return r.state === "pending"; }).length;
+    var problems = records.length - pending;
+    var text = (navigator.onLine ? "在线" : "离线") +
+      (pending ? "：" + pending + " 条" + (noun || "") + "待同步" : "：全部已同步");
+    if (problems) text += "，" + problems + " 条需处理";
+    return { text: text, pending: pending, problems: problems };
+  }
+
+  // One round of the per-record sync (round, visits, samples, zero reports); nothing when
+  // offline or when nothing waits. options: records (the user's queue), queue (its store),
+  // url, field (the body's list: "readings"…), item(r) (a record as the endpoint takes it),
+  // max (records a batch), more (the sync loop's), say, expired (see send). A record the
+  // server has (stored / duplicate) leaves the queue, then landed(r, res); one it did not
+  // take stays, with the server's status, message and state, then refused(r, res).
+  function sendPending(options) {
+    var pending = options.records.filter(function (r) { return r.state === "pending"; });
+    if (!pending.length || !navigator.onLine) return Promise.resolve(null);
+    options.say("同步中…");
+    var batch = pending.slice(0, options.max || 500);
+    if (pending.length > batch.length && options.more) options.more();
+    var body = { device: navigator.userAgent.slice(0, 64) };
+    body[options.field] = batch.map(options.item);
+    return send(options.url, body, options).then(function (answer) {
+      var byKey = {};
+      batch.forEach(function (r) { byKey[r.key] = r; });
+      return Promise.all(answer.results.map(function (res) {
+        var r = byKey[res.key];
+        if (!r) return null;
+        if (res.status === "stored" || res.status === "duplicate") {
+          return options.queue.drop(r.key).then(function () { return options.landed(r, res); });
+        }
+        r.state = res.status;
+        r.message = res.message || "";
+        r.server = res.server || null;
+        return options.queue.put(r).then(function () { return options.refused && options.refused(r, res); });
+      }));
+    });
+  }
+
+  function retriable(err) { return !(err && (err.status === 401 || err.status === 403)); }
+
+  // fn again after a failure, by itself: the bar says "稍后自动重试", and a phone that is
+  // "online" with no server behind it (a dead spot, a server restarting) gets no online event.
+  // later(): once, 3 s after the first failure, doubling up to 60 s; a pending retry is kept.
+  // reset(): none pending, the next failure waits 3 s again (after a success, offline).
+  function retrier(fn, options) {
+    var first = (options && options.first) || RETRY_FIRST;
+    var most = (options && options.most) || RETRY_MOST;
+    var delay = first;
+    var timer = null;
+    function reset() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      delay = first;
+    }
+    function later() {
+      if (timer || !navigator.onLine) return;
+      timer = setTimeout(function () { timer = null; fn(); }, delay);
+      delay = Math.min(delay * 2, most);
+    }
+    window.addEventListener("offline", reset);
+    return { later: later, reset: reset };
+  }
+
+  // A screen's sync: one at a time (a call while one runs asks for another round after it,
+  // for a record queued meanwhile), retried with backoff when it fails for anything but an
+  // expired login. options:
+  //   attempt(more): sends what is queued (nothing when offline or nothing pending); calls
+  //     more() when a batch left records behind. A rejection is the failure.
+  //   settle(): repaints after every attempt, good or not (the status bar, the rows).
+  //   say(text): shows a failure's message after settle, unless quiet matches it.
+  //   quiet: the failures not worth a message (default: the network error, "Failed to fetch").
+  //   lock: a Web Lock name, for one sync across tabs.
+  // Returns sync(), a promise that ends with the round it started (and any asked for since).
+  function syncLoop(options) {
+    var busy = false;
+    var again = false;
+    var quiet = options.quiet || /Failed to fetch/;
+    var retry = retrier(sync);
+
+    function more() { again = true; }
+    function attempt() {
+      return new Promise(function (resolve) { resolve(options.attempt(more)); });
+    }
+
+    function sync() {
+      if (busy) { again = true; return Promise.resolve(); }
+      busy = true;
+      again = false;
+      var failed = null;
+      var work = options.lock && navigator.locks
+        ? navigator.locks.request(options.lock, function () { return attempt(); }) : attempt();
+      return work
+        .then(function () { retry.reset(); }, function (err) {
+          failed = err || new Error("");
+          if (retriable(failed)) retry.later();
+          else retry.reset();
+        })
+        .then(function () { return options.settle ? options.settle() : null; })
+        .catch(function () {})
+        .then(function () {
+          busy = false;
+          if (failed && failed.message && !quiet.test(failed.message) && options.say) options.say(failed.message);
+          // After a failure the retry (or the online event, or a new login) sends the rest.
+          if (again && !failed && navigator.onLine) return sync();
+        });
+    }
+    return sync;
+  }
+
+  // fn once the page is parsed, on a browser with IndexedDB (without it, a screen stays
+  // online only).
+  function ready(fn) {
+    if (!window.indexedDB) return;
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  window.FangkongField = Object.freeze({
+    EXPIRED: EXPIRED,
+    store: store,
+    newKey: newKey,
+    csrfToken: csrfToken,
+    failure: failure,
+    post: post,
+    send: send,
+    summary: summary,
+    sendPending: sendPending,
+    retrier: retrier,
+    syncLoop: syncLoop,
+    ready: ready
+  });
+
+  // The round and the visits: one queue for both screens; a record's kind says which sync
+  // endpoint takes it (readings of the round carry no kind: "reading").
+  var fieldQueue = store("fangkong-field", "queue");
+  var put = fieldQueue.put;
+  var drop = fieldQueue.drop;
+  function allOf(user, kind) {
+    return fieldQueue.all(user).then(function (records) {
+      return records.filter(function (r) { return (r.kind || "reading") === kind; });
     });
   }
 
@@ -114,8 +302,6 @@
     var syncUrl = list.getAttribute("data-sync-url");
     var status = document.getElementById("field-status");
     var button = document.getElementById("field-sync");
-    var busy = false;
-    var resyncWanted = false;  // a record queued while a sync ran: send it as soon as that one ends
 
     function say(text) { if (status) status.textContent = text; }
 
@@ -185,68 +371,37 @@
 
     function refreshStatus() {
       return allOf(user, "reading").then(function (records) {
-        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
-        var problems = records.length - pending;
-        var text = navigator.onLine ? "在线" : "离线";
-        if (pending) text += "：" + pending + " 条待同步";
-        else text += "：全部已同步";
-        if (problems) text += "，" + problems + " 条需处理";
-        say(text);
-        if (button) button.disabled = !pending;
+        var now = summary(records);
+        say(now.text);
+        if (button) button.disabled = !now.pending;
         return records;
       });
     }
 
-    function sync() {
-      if (busy) { resyncWanted = true; return Promise.resolve(); }
-      busy = true;
-      resyncWanted = false;
-      return allOf(user, "reading")
-        .then(function (records) {
-          var pending = records.filter(function (r) { return r.state === "pending"; });
-          if (!pending.length || !navigator.onLine) return null;
-          say("同步中…");
-          var body = {
-            device: navigator.userAgent.slice(0, 64),
-            readings: pending.slice(0, 500).map(function (r) {
-              return {
-                key: r.key, order_id: r.order_id, version: r.version, taken_at: r.taken_at,
-                temperature: r.temperature, normal: r.normal, symptoms: r.symptoms,
-                at_home: r.at_home, note: ""
-              };
-            })
-          };
-          return send(syncUrl, body).then(function (answer) {
-            var landed = {};
-            var any = false;
-            var byKey = {};
-            pending.forEach(function (r) { byKey[r.key] = r; });
-            return Promise.all(answer.results.map(function (res) {
-              var r = byKey[res.key];
-              if (!r) return null;
-              if (res.status === "stored" || res.status === "duplicate") {
-                landed[r.order_id] = true;
-                any = true;
-                return drop(r.key).then(function () {
-                  paint({ order_id: r.order_id, state: "synced", at_home: r.at_home,
-                          temperature: r.temperature, alerts: res.alerts });
-                });
-              }
-              r.state = res.status;
-              r.message = res.message || "";
-              r.server = res.server || null;
-              return put(r).then(function () { paint(r); });
-            })).then(function () { if (any) return refreshRows(landed); });
-          });
-        })
-        .catch(function (err) {
-          // A network error: the records stay queued and go with the next attempt.
-          return refreshStatus().then(function () {
-            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
-          });
-        })
-        .then(function () { busy = false; return refreshStatus(); }, function () { busy = false; })
-        .then(function () { if (resyncWanted && navigator.onLine) return sync(); });
+    var sync = syncLoop({ attempt: attempt, settle: refreshStatus, say: say });
+
+    function attempt(more) {
+      return allOf(user, "reading").then(function (records) {
+        var landed = {};
+        var any = false;
+        return sendPending({
+          records: records, queue: fieldQueue, url: syncUrl, field: "readings", more: more, say: say,
+          item: function (r) {
+            return {
+              key: r.key, order_id: r.order_id, version: r.version, taken_at: r.taken_at,
+              temperature: r.temperature, normal: r.normal, symptoms: r.symptoms,
+              at_home: r.at_home, note: ""
+            };
+          },
+          landed: function (r, res) {
+            landed[r.order_id] = true;
+            any = true;
+            paint({ order_id: r.order_id, state: "synced", at_home: r.at_home,
+                    temperature: r.temperature, alerts: res.alerts });
+          },
+          refused: paint
+        }).then(function () { if (any) return refreshRows(landed); });
+      });
     }
 
     // After a sync, the server's own rendering of the rows just synced (alerts, progress)
@@ -352,8 +507,6 @@
     var syncUrl = list.getAttribute("data-sync-url");
     var status = document.getElementById("field-status");
     var button = document.getElementById("field-sync");
-    var busy = false;
-    var again = false;
 
     function say(text) { if (status) status.textContent = text; }
     function rowOf(taskId) { return document.getElementById("visit-" + taskId); }
@@ -444,61 +597,33 @@
 
     function refreshStatus() {
       return allOf(user, "visit").then(function (records) {
-        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
-        var problems = records.length - pending;
-        var text = navigator.onLine ? "在线" : "离线";
-        text += pending ? "：" + pending + " 条走访待同步" : "：全部已同步";
-        if (problems) text += "，" + problems + " 条需处理";
-        say(text);
-        if (button) button.disabled = !pending;
+        var now = summary(records, "走访");
+        say(now.text);
+        if (button) button.disabled = !now.pending;
         return records;
       });
     }
 
-    function sync() {
-      if (busy) { again = true; return Promise.resolve(); }
-      busy = true;
-      again = false;
-      return allOf(user, "visit")
-        .then(function (records) {
-          var pending = records.filter(function (r) { return r.state === "pending"; });
-          if (!pending.length || !navigator.onLine) return null;
-          say("同步中…");
-          var body = {
-            device: navigator.userAgent.slice(0, 64),
-            visits: pending.slice(0, 500).map(function (r) {
-              return {
-                key: r.key, task_id: r.task_id, taken_at: r.taken_at, present: r.present,
-                healthy: r.healthy, temperature: r.temperature, symptoms: r.symptoms,
-                phone: r.phone, note: r.note
-              };
-            })
-          };
-          return send(syncUrl, body).then(function (answer) {
-            var byKey = {};
-            pending.forEach(function (r) { byKey[r.key] = r; });
-            return Promise.all(answer.results.map(function (res) {
-              var r = byKey[res.key];
-              if (!r) return null;
-              if (res.status === "stored" || res.status === "duplicate") {
-                return drop(r.key).then(function () {
-                  r.state = "synced";
-                  paint(r);
-                });
-              }
-              r.state = res.status;
-              r.message = res.message || "";
-              return put(r).then(function () { paint(r); });
-            }));
-          });
-        })
-        .catch(function (err) {
-          return refreshStatus().then(function () {
-            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
-          });
-        })
-        .then(function () { busy = false; return refreshStatus(); }, function () { busy = false; })
-        .then(function () { if (again && navigator.onLine) return sync(); });
+    var sync = syncLoop({ attempt: attempt, settle: refreshStatus, say: say });
+
+    function attempt(more) {
+      return allOf(user, "visit").then(function (records) {
+        return sendPending({
+          records: records, queue: fieldQueue, url: syncUrl, field: "visits", more: more, say: say,
+          item: function (r) {
+            return {
+              key: r.key, task_id: r.task_id, taken_at: r.taken_at, present: r.present,
+              healthy: r.healthy, temperature: r.temperature, symptoms: r.symptoms,
+              phone: r.phone, note: r.note
+            };
+          },
+          landed: function (r) {
+            r.state = "synced";
+            paint(r);
+          },
+          refused: paint
+        });
+      });
     }
 
     function visitOf(form, taskId) {
@@ -560,13 +685,10 @@
     });
   }
 
-  function start() {
-    if (!window.indexedDB) return;
+  ready(function () {
     var round = document.querySelector("[data-field-round]");
     if (round) init(round);
     var visits = document.querySelector("[data-field-visits]");
     if (visits) initVisits(visits);
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  });
 })();

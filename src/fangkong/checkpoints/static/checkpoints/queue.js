@@ -4,10 +4,15 @@
    kept in IndexedDB (database "fangkong-checkpoints", store "passages"; field.js keeps its own
    "fangkong-field") with its client key and its user, listed on the page as 待同步, and sent
    in batches to POST /api/v1/checkpoints/posts/{id}/passages when the connection returns (the
-   online event, the next open, the 立即同步 button). The server stores each client key once,
-   so a resend never doubles a passage, and one sync runs at a time (a Web Lock across tabs).
+   online event, the next open, the 立即同步 button, a retry after a failure). The server
+   stores each client key once, so a resend never doubles a passage, and one sync runs at a
+   time (a Web Lock across tabs).
    Offline, the verdict is worked out here from the rules the page carries
    (#cp-offline-rules: health-code rules and today's risk areas), marked as provisional.
+   The queue, the POST and the sync loop (retried with backoff after a failure) are
+   fangkong/field.js's (window.FangkongField, loaded in the <head> before this file), with
+   this file's ways kept as options: the database closed after each transaction, client keys
+   without dashes, the form's CSRF token as a fallback, the Web Lock.
    The roster page loads this file for its print button only. */
 (function () {
   "use strict";
@@ -16,11 +21,11 @@
     if (ev.target && ev.target.matches && ev.target.matches("[data-print]")) window.print();
   });
 
-  var DB_NAME = "fangkong-checkpoints";
-  var STORE = "passages";
+  var F = window.FangkongField;
+  if (!F) return;  // not expected (it is in every page's <head>): the log stays online only
+
   var OLD_KEY = "fangkong.checkpoints.queue"; // the localStorage queue of earlier versions
   var BATCH = 100;
-  var EXPIRED = "登录已失效，请重新登录后同步（记录仍保存在本机）";
   var PROVISIONAL = "（离线预判，以同步后为准）";
   var VERDICTS = { pass: "可以通行", restrict: "受限：登记核查", refuse: "禁止通行（劝返）" };
   var SHORT = { pass: "通行", restrict: "受限", refuse: "劝返" };
@@ -31,49 +36,17 @@
     occupants: "车上人员", client_key: "记录编号"
   };
   var SEVERITY = { pass: 0, restrict: 1, refuse: 2 };
+  var CSRF_INPUT = "#passage-form [name=csrfmiddlewaretoken]";
 
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        req.result.createObjectStore(STORE, { keyPath: "key" }).createIndex("user", "user");
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-
-  function tx(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var t = db.transaction(STORE, mode);
-        var result = work(t.objectStore(STORE));
-        t.oncomplete = function () { db.close(); resolve(result && "result" in result ? result.result : result); };
-        t.onerror = function () { db.close(); reject(t.error); };
-      });
-    });
-  }
+  var passages = F.store("fangkong-checkpoints", "passages", { close: true });
+  var put = passages.put;
+  var drop = passages.drop;
   function mine(user) {
-    return tx("readonly", function (s) { return s.index("user").getAll(user); }).then(function (rows) {
+    return passages.all(user).then(function (rows) {
       return rows.sort(function (a, b) { return a.item.at < b.item.at ? -1 : a.item.at > b.item.at ? 1 : 0; });
     });
   }
-  function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
-  function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
-  }
-
-  function csrfToken() {
-    try {
-      var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
-      if (token) return token;
-    } catch (e) { /* the form's token below */ }
-    var input = document.querySelector("#passage-form [name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
+  function newKey() { return F.newKey({ dashes: false }); }
 
   // --- the provisional verdict (mirror of checkpoints/rules.py, without pass cards) --------
 
@@ -202,8 +175,6 @@
     var status = document.getElementById("field-status");
     var button = document.getElementById("field-sync");
     var synced = []; // shown as 已同步 until the page is left
-    var busy = false;
-    var again = false;
     var landed = false; // some passage reached the server in this sync
 
     function form() { return document.getElementById("passage-form"); }
@@ -264,12 +235,9 @@
           .concat(synced.map(function (r) { return row(r, "synced"); }));
         list.replaceChildren.apply(list, items);
         if (box) box.hidden = items.length === 0;
-        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
-        var problems = records.length - pending;
-        var text = (navigator.onLine ? "在线" : "离线") + (pending ? "：" + pending + " 条待同步" : "：全部已同步");
-        if (problems) text += "，" + problems + " 条需处理";
-        say(text);
-        if (button) button.disabled = !pending;
+        var now = F.summary(records);
+        say(now.text);
+        if (button) button.disabled = !now.pending;
         // The note under the button speaks of the last record queued while it is queued.
         var note = document.getElementById("cp-queued");
         if (note && !records.some(function (r) { return r.key === note.getAttribute("data-key"); })) note.remove();
@@ -321,15 +289,6 @@
       theForm.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
-    function post(url, items) {
-      return fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ items: items })
-      });
-    }
-
     function refuse(r, message) {
       r.state = "invalid";
       r.message = message;
@@ -339,8 +298,8 @@
     // One batch of one post's passages; resolves true when some records moved on (sent or
     // refused), throws when the batch must wait (login, server, network).
     function sendBatch(url, batch) {
-      return post(url, batch.map(function (r) { return r.item; })).then(function (response) {
-        if (response.status === 401 || response.status === 403) throw new Error(EXPIRED);
+      var items = batch.map(function (r) { return r.item; });
+      return F.post(url, { items: items }, { csrf: CSRF_INPUT }).then(function (response) {
         if (response.ok) {
           return response.json().then(function (answer) {
             var stored = {};
@@ -380,7 +339,7 @@
             }, Promise.resolve()).then(function () { return true; });
           });
         }
-        throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
+        throw F.failure(response.status);  // an expired login, or the server cannot take it now
       });
     }
 
@@ -398,22 +357,15 @@
       });
     }
 
-    function sync() {
-      if (busy) { again = true; return Promise.resolve(); }
-      busy = true;
-      again = false;
-      landed = false;
-      var work = navigator.locks ? navigator.locks.request("fangkong-checkpoints-sync", flush) : flush();
-      return work
-        .then(function () { return refresh(); }, function (err) {
-          return refresh().then(function () {
-            if (err && err.message && !/fetch|network/i.test(err.message)) say(err.message);
-          });
-        })
-        .then(function () { if (landed) return refreshRows(); })
-        .then(function () { busy = false; }, function () { busy = false; })
-        .then(function () { if (again && navigator.onLine) return sync(); });
-    }
+    // One sync across tabs (the Web Lock); the rows refreshed from the server when some
+    // passage reached it.
+    var sync = F.syncLoop({
+      attempt: function () { landed = false; return flush(); },
+      settle: function () { return refresh().then(function () { if (landed) return refreshRows(); }); },
+      say: say,
+      quiet: /fetch|network/i,
+      lock: "fangkong-checkpoints-sync"
+    });
 
     // After a sync, today's counts and the recent rows as the server now has them (the form,
     // perhaps half filled in, stays).
@@ -501,10 +453,8 @@
     });
   }
 
-  function boot() {
+  F.ready(function () {
     var list = document.getElementById("cp-queue");
-    if (list && window.indexedDB) start(list);
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
-  else boot();
+    if (list) start(list);
+  });
 })();

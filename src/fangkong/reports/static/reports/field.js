@@ -3,61 +3,22 @@
    be filed twice, shows it "待同步", and sends it to the sync endpoint at once when online,
    else when the signal returns, on the next open, or with the button. When the server
    refuses it (the day is not quiet: "今日有情况，不能报零报告：…") the reason stays on the
-   record until the reporter dismisses it. The full report ("确认报送") needs the signal. */
+   record until the reporter dismisses it. The full report ("确认报送") needs the signal.
+   The queue, the POST and the sync loop (retried with backoff) are fangkong/field.js's
+   (window.FangkongField, loaded in the <head> before this file); the database and store
+   names stay this screen's own. */
 (function () {
   "use strict";
 
-  var DB_NAME = "fangkong-reports";
-  var STORE = "zero";
+  var F = window.FangkongField;
+  if (!F) return;  // not expected (it is in every page's <head>): the screen stays online only
+
   var MAX_SYNC = 31;
-
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        var store = req.result.createObjectStore(STORE, { keyPath: "key" });
-        store.createIndex("user", "user");
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-
-  function tx(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var t = db.transaction(STORE, mode);
-        var result = work(t.objectStore(STORE));
-        t.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        t.onerror = function () { reject(t.error); };
-      });
-    });
-  }
-
-  function allOf(user) { return tx("readonly", function (s) { return s.index("user").getAll(user); }); }
-  function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
-  function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
-
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (e) { return ""; }
-  }
-
-  function send(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (response.status === 401 || response.status === 403) {
-        throw new Error("登录已失效，请重新登录后同步（报告仍保存在本机）");
-      }
-      if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
-      return response.json();
-    });
-  }
+  var EXPIRED = "登录已失效，请重新登录后同步（报告仍保存在本机）";
+  var queue = F.store("fangkong-reports", "zero");
+  var allOf = queue.all;
+  var put = queue.put;
+  var drop = queue.drop;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function localDay(d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); }
@@ -74,8 +35,6 @@
     var status = document.getElementById("r-field-status");
     var button = document.getElementById("r-field-sync");
     var done = {};  // key -> the server's report, for the records synced while this page is open
-    var busy = false;
-    var again = false;
 
     function say(text) { if (status) status.textContent = text; }
 
@@ -135,8 +94,9 @@
 
     function refreshStatus() {
       return allOf(user).then(function (records) {
-        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
-        var problems = records.length - pending;
+        var now = F.summary(records);
+        var pending = now.pending;
+        var problems = now.problems;
         var text = navigator.onLine ? "在线" : "离线";
         if (pending) text += "：" + pending + " 份零报告待同步";
         else if (problems) text += "：没有待同步的报告";
@@ -159,53 +119,28 @@
       if (version) version.value = String(server.version);
     }
 
-    function sync() {
-      if (busy) { again = true; return Promise.resolve(); }
-      busy = true;
-      again = false;
-      return allOf(user)
-        .then(function (records) {
-          var pending = records.filter(function (r) { return r.state === "pending"; });
-          if (!pending.length || !navigator.onLine) return null;
-          say("同步中…");
-          var batch = pending.slice(0, MAX_SYNC);
-          if (pending.length > MAX_SYNC) again = true;
-          var body = {
-            device: navigator.userAgent.slice(0, 64),
-            reports: batch.map(function (r) {
-              return { key: r.key, region_code: r.code, day: r.day, taken_at: r.taken_at,
-                       corrections: r.corrections, situation: r.situation, problems: r.problems,
-                       requests: r.requests, version: r.version };
-            })
-          };
-          return send(syncUrl, body).then(function (answer) {
-            var byKey = {};
-            batch.forEach(function (r) { byKey[r.key] = r; });
-            return Promise.all(answer.results.map(function (res) {
-              var r = byKey[res.key];
-              if (!r) return null;
-              if (res.status === "stored" || res.status === "duplicate") {
-                return drop(r.key).then(function () {
-                  done[r.key] = r;
-                  showFiled(r, res.server);
-                });
-              }
-              r.state = res.status;
-              r.message = res.message || "";
-              r.server = res.server || null;
-              return put(r);
-            }));
-          });
-        })
-        .catch(function (err) {
-          // A network error: the report stays queued and goes with the next attempt.
-          return refreshStatus().then(function () {
-            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
-          });
-        })
-        .then(function () { busy = false; return paint(); }, function () { busy = false; })
-        .then(refreshStatus)
-        .then(function () { if (again && navigator.onLine) return sync(); });
+    var sync = F.syncLoop({
+      attempt: attempt,
+      settle: function () { return paint().then(refreshStatus); },
+      say: say
+    });
+
+    function attempt(more) {
+      return allOf(user).then(function (records) {
+        return F.sendPending({
+          records: records, queue: queue, url: syncUrl, field: "reports", max: MAX_SYNC,
+          more: more, say: say, expired: EXPIRED,
+          item: function (r) {
+            return { key: r.key, region_code: r.code, day: r.day, taken_at: r.taken_at,
+                     corrections: r.corrections, situation: r.situation, problems: r.problems,
+                     requests: r.requests, version: r.version };
+          },
+          landed: function (r, res) {
+            done[r.key] = r;
+            showFiled(r, res.server);
+          }
+        });
+      });
     }
 
     function zeroOf(current) {
@@ -268,11 +203,8 @@
     });
   }
 
-  function start() {
-    if (!window.indexedDB) return;
+  F.ready(function () {
     var form = document.querySelector("form[data-field-zero]");
     if (form) init(form);
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  });
 })();

@@ -6,55 +6,26 @@
    with the button. The server answers per record (stored / duplicate / conflict / invalid /
    not_found); a refused record stays on screen, with the server's values beside the
    phone's, until the sampler drops it. The tube's count offline is the last count the
-   server gave plus the samples queued here, so a full tube is still refused at the lane. */
+   server gave plus the samples queued here, so a full tube is still refused at the lane.
+   The queue, the POST and the sync loop (retried with backoff) are fangkong/field.js's
+   (window.FangkongField, loaded in the <head> before this file); the database and store
+   names stay this screen's own. */
 (function () {
   "use strict";
 
-  var DB_NAME = "fangkong-testing";
-  var STORE = "samples";
+  var F = window.FangkongField;
+  if (!F) return;  // not expected (it is in every page's <head>): the screen stays online only
+
   var MAX_SYNC = 500;
-
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        var store = req.result.createObjectStore(STORE, { keyPath: "key" });
-        store.createIndex("user", "user");
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
-
-  function tx(mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var t = db.transaction(STORE, mode);
-        var result = work(t.objectStore(STORE));
-        t.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        t.onerror = function () { reject(t.error); };
-      });
-    });
-  }
+  var samples = F.store("fangkong-testing", "samples");
+  var put = samples.put;
+  var drop = samples.drop;
+  var newKey = F.newKey;
 
   function allOf(user) {
-    return tx("readonly", function (s) { return s.index("user").getAll(user); })
-      .then(function (records) {
-        return records.sort(function (a, b) { return a.taken_at < b.taken_at ? -1 : 1; });
-      });
-  }
-  function put(record) { return tx("readwrite", function (s) { s.put(record); }); }
-  function drop(key) { return tx("readwrite", function (s) { s.delete(key); }); }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
-
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (e) { return ""; }
+    return samples.all(user).then(function (records) {
+      return records.sort(function (a, b) { return a.taken_at < b.taken_at ? -1 : 1; });
+    });
   }
 
   // An ID number is shown masked on screen (the phone keeps what was scanned, to send it).
@@ -62,21 +33,6 @@
     code = String(code || "");
     if (code.length >= 15) return code.slice(0, 4) + "**********" + code.slice(-4);
     return code;
-  }
-
-  function send(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (response.status === 401 || response.status === 403) {
-        throw new Error("登录已失效，请重新登录后同步（记录仍保存在本机）");
-      }
-      if (!response.ok) throw new Error("服务器暂时无法接收（" + response.status + "），稍后自动重试");
-      return response.json();
-    });
   }
 
   function init(list) {
@@ -87,8 +43,6 @@
     var status = document.getElementById("t-field-status");
     var button = document.getElementById("t-field-sync");
     var memoryKey = "fangkong-testing:" + user + ":" + campaignId;
-    var busy = false;
-    var again = false;
 
     function say(text) { if (status) status.textContent = text; }
     function panel() { return document.getElementById("scan-panel"); }
@@ -219,13 +173,9 @@
 
     function refreshStatus() {
       return allOf(user).then(function (records) {
-        var pending = records.filter(function (r) { return r.state === "pending"; }).length;
-        var problems = records.length - pending;
-        var text = navigator.onLine ? "在线" : "离线";
-        text += pending ? "：" + pending + " 条采样待同步" : "：全部已同步";
-        if (problems) text += "，" + problems + " 条需处理";
-        say(text);
-        if (button) button.disabled = !pending;
+        var now = F.summary(records, "采样");
+        say(now.text);
+        if (button) button.disabled = !now.pending;
         return records;
       });
     }
@@ -295,55 +245,28 @@
       });
     }
 
-    function sync() {
-      if (busy) { again = true; return Promise.resolve(); }
-      busy = true;
-      again = false;
-      return allOf(user)
-        .then(function (records) {
-          var pending = records.filter(function (r) { return r.state === "pending"; });
-          if (!pending.length || !navigator.onLine) return null;
-          say("同步中…");
-          var batch = pending.slice(0, MAX_SYNC);
-          if (pending.length > MAX_SYNC) again = true;
-          var body = {
-            device: navigator.userAgent.slice(0, 64),
-            samples: batch.map(function (r) {
-              return { key: r.key, campaign_id: r.campaign_id, person: r.person, tube: r.tube,
-                       capacity: r.capacity, retest: r.retest, taken_at: r.taken_at };
-            })
-          };
-          return send(syncUrl, body).then(function (answer) {
-            var byKey = {};
-            batch.forEach(function (r) { byKey[r.key] = r; });
-            return Promise.all(answer.results.map(function (res) {
-              var r = byKey[res.key];
-              if (!r) return null;
-              if (res.status === "stored" || res.status === "duplicate") {
-                return drop(r.key).then(function () {
-                  r.state = "synced";
-                  r.name = res.person_name || "";
-                  if (res.tube_count != null && r.campaign_id === campaignId) {
-                    remember({ tube: res.tube, capacity: res.tube_capacity, count: res.tube_count });
-                  }
-                  paint(r);
-                });
-              }
-              r.state = res.status;
-              r.message = res.message || "";
-              r.server = res.server || null;
-              return put(r).then(function () { paint(r); });
-            }));
-          }).then(repaintTube);
-        })
-        .catch(function (err) {
-          // A network error: the records stay queued and go with the next attempt.
-          return refreshStatus().then(function () {
-            if (err && err.message && err.message.indexOf("Failed to fetch") < 0) say(err.message);
-          });
-        })
-        .then(function () { busy = false; return refreshStatus(); }, function () { busy = false; })
-        .then(function () { if (again && navigator.onLine) return sync(); });
+    var sync = F.syncLoop({ attempt: attempt, settle: refreshStatus, say: say });
+
+    function attempt(more) {
+      return allOf(user).then(function (records) {
+        return F.sendPending({
+          records: records, queue: samples, url: syncUrl, field: "samples", max: MAX_SYNC,
+          more: more, say: say,
+          item: function (r) {
+            return { key: r.key, campaign_id: r.campaign_id, person: r.person, tube: r.tube,
+                     capacity: r.capacity, retest: r.retest, taken_at: r.taken_at };
+          },
+          landed: function (r, res) {
+            r.state = "synced";
+            r.name = res.person_name || "";
+            if (res.tube_count != null && r.campaign_id === campaignId) {
+              remember({ tube: res.tube, capacity: res.tube_capacity, count: res.tube_count });
+            }
+            paint(r);
+          },
+          refused: paint
+        }).then(function (sent) { if (sent) return repaintTube(); });
+      });
     }
 
     // The tube now in the form, counted again (after a sync, or a page from the cache).
@@ -421,11 +344,8 @@
     });
   }
 
-  function start() {
-    if (!window.indexedDB) return;
+  F.ready(function () {
     var list = document.querySelector("[data-field-samples]");
     if (list) init(list);
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  });
 })();
