@@ -8,6 +8,7 @@ login keeps the queue and says so."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -15,9 +16,9 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from fangkong.checkpoints.models import CodeRule, Passage, Post
+from fangkong.checkpoints.models import Assignment, CodeRule, DutyStaff, Passage, Post, Roster
 from fangkong.core.roles import Role
-from tests.conftest import BROWSER_TEST, VILLAGE_A
+from tests.conftest import BROWSER_TEST, FUQIANG, VILLAGE_A
 
 SCREENSHOTS = Path(os.environ.get("FANGKONG_SCREENSHOT_DIR", "var/screenshots"))
 PASSWORD = "pw-Fangkong-2026"
@@ -198,4 +199,57 @@ def test_refused_records_stay_and_an_expired_login_keeps_the_queue(
     expect(bad).to_have_count(0)
     expect(page.locator("#field-status")).to_contain_text("在线：全部已同步")
     assert Passage.objects.count() == 1
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_duty_roster_opened_once_is_readable_offline(
+    live_server, browser, checkpoint, make_user
+):
+    """Who is on at the post tonight, for the township officer walking the posts without
+    signal: the roster page opened online once is served by the service worker (read only:
+    editing needs the network)."""
+    from playwright.sync_api import expect
+
+    day = timezone.localdate()
+    roster = Roster.objects.create(
+        township_code=FUQIANG, starts_on=day, days=1, status=Roster.Status.PUBLISHED
+    )
+    member = DutyStaff.objects.create(
+        name="值守李强",
+        township_code=FUQIANG,
+        post=checkpoint,
+        sex="M",
+        birth_year=1980,
+        education=2,
+        role="volunteer",
+    )
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time(0)))
+    Assignment.objects.create(
+        roster=roster,
+        post=checkpoint,
+        staff=member,
+        region_code=checkpoint.region_code,
+        day=day,
+        shift=0,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=8),
+    )
+    make_user(Role.TOWNSHIP, FUQIANG, username="xiangzhen")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/checkpoints/rosters/{roster.pk}/")
+    page.locator("input[name=username]").fill("xiangzhen")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("main")).to_contain_text("值守李强")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+    context.set_offline(True)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(page.locator("main")).to_contain_text("值守李强")
+    expect(page.locator("main")).to_contain_text("富强村东卡点")
     context.close()

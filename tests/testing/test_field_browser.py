@@ -104,3 +104,52 @@ def test_samples_offline_then_synced_exactly_once(live_server, browser, make_use
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the scan screen is {width}px wide on a 375px screen"
     assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recall_tasks_and_the_recall_list_are_readable_offline(live_server, browser, make_user):
+    """A grid worker opens the recall tasks and the round's list online once; at the
+    courtyard gate, without signal, both pages still open (from the service worker)."""
+    from playwright.sync_api import expect
+
+    from fangkong.testing.models import RecallTask
+
+    cadre = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
+    make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
+    now = timezone.now()
+    campaign = services.create_campaign(
+        user=cadre,
+        name="富强村全员核酸",
+        region_codes=[VILLAGE_A],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=8),
+    )
+    RecallTask.objects.create(campaign=campaign, region_code=GRID_A1, persons=3)
+
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/testing/tasks/")
+    page.locator("input[name=username]").fill("wangge")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="召回任务")).to_be_visible()
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    recalls = f"{live_server.url}/testing/rounds/{campaign.pk}/recalls/"
+    page.goto(recalls)
+    expect(page.get_by_role("heading", name="召回名单 · 富强村全员核酸")).to_be_visible()
+
+    context.set_offline(True)
+    response = page.goto(f"{live_server.url}/testing/tasks/")
+    assert response is not None and response.from_service_worker
+    expect(page.locator("main")).to_contain_text("富强村全员核酸")
+    expect(page.locator("main")).to_contain_text("3")
+    response = page.goto(recalls)
+    assert response is not None and response.from_service_worker
+    expect(page.get_by_role("heading", name="召回名单 · 富强村全员核酸")).to_be_visible()
+    # A page never opened online says how to get it, rather than a browser error.
+    response = page.goto(f"{live_server.url}/testing/rounds/{campaign.pk + 1}/recalls/")
+    assert response is not None and response.status == 503
+    expect(page.locator("body")).to_contain_text("召回任务")
+    context.close()

@@ -41,13 +41,19 @@ SHELL = (
 # the doctor's round, the grid worker's visits and a checkpoint's passage log ("*" stands for
 # one path segment, here the post's id). Opening the app ("/") offline shows the first of
 # them this phone has kept. The sampler's scan screen and the daily form have one fixed
-# address each (the round under way, today's report of one's own unit).
+# address each (the round under way, today's report of one's own unit). The last three are
+# read offline, not written: the grid worker's recall tasks and a round's list of whom to
+# recall (the names to call at the courtyard gate), and a duty roster (who is on at the post
+# tonight); marking a recall done or editing a roster needs the network.
 OFFLINE_PAGES = (
     "/quarantine/round/",
     "/screening/visits/",
     "/checkpoints/posts/*/log/",
     "/testing/scan/",
     "/reports/daily/own/",
+    "/testing/tasks/",
+    "/testing/rounds/*/recalls/",
+    "/checkpoints/rosters/*/",
 )
 
 

@@ -1,8 +1,8 @@
 /* Fangkong field app service worker (issue 20). Served at /sw.js by fangkong.web.field, which
    prepends self.FIELD = {version, shell, pages}. Strategy:
    - app shell (vendored CSS/JS, icons): precached at install, cache first;
-   - the offline screens (the doctor's round, the grid worker's visits, a checkpoint's passage
-     log): network first, the last good copy when offline; the app's start ("/") offline opens
+   - the offline screens (FIELD.pages: the doctor's round, the grid worker's visits and recall
+     tasks, a checkpoint's passage log and roster, the scan screen, the daily report): network first, the last good copy when offline; the app's start ("/") offline opens
      the first screen kept. A page pattern's "*" stands for one path segment (a post's id);
    - everything else, and every /api/ call, goes to the network untouched. */
 "use strict";
@@ -64,7 +64,7 @@ async function networkFirst(request) {
     return new Response(
       "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
         "<title>离线</title><p style='font:16px system-ui;padding:1rem'>当前离线，且本页尚未在联网时打开过。" +
-        "请联网后打开一次“今日巡查”“待走访”“通行登记”“采样扫码”或“本单位今日日报”，之后即可离线使用。</p>",
+        "请联网后打开一次“今日巡查”“待走访”“通行登记”“采样扫码”“本单位今日日报”“召回任务”或“排班表”，之后即可离线使用。</p>",
       { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } }
     );
   }
