@@ -167,3 +167,77 @@ def test_a_visit_the_server_could_not_take_is_sent_again_by_itself(
     done = VisitTask.objects.get(pk=task.pk)
     assert done.status == VisitTask.Status.DONE and done.done_by.username == "wangge"
     context.close()
+
+
+# How many records the phone keeps in its work set (0 when the database is gone).
+STORED_VISITS = """indexedDB.databases().then((dbs) => new Promise((done) => {
+  if (!dbs.some((d) => d.name === "fangkong-field-workset")) return done(0);
+  const open = indexedDB.open("fangkong-field-workset");
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains("visits")) { db.close(); return done(0); }
+    const count = db.transaction("visits").objectStore("visits").count();
+    count.onsuccess = () => { db.close(); done(count.result); };
+  };
+}))"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_whole_work_set_is_on_the_phone_offline(
+    live_server, browser, make_user, make_visit_task
+):
+    """53 open visits: the page shows 50 a page; the work set (names, no numbers) is stored
+    on the phone and, offline, the other 3 are drawn under the kept page and can be made;
+    later opens ask only for what changed since the stored cursor."""
+    from playwright.sync_api import expect
+
+    make_user(Role.GRID_WORKER, GRID_A1, username="wangge", display_name="网格员小王")
+    tasks = [make_visit_task(name=f"居民{n:02d}", due_in=6 + n) for n in range(53)]
+    asked: list[str] = []
+    context, page = _open_visits(live_server, browser)
+    page.on("request", lambda r: asked.append(r.url) if "/field/workset" in r.url else None)
+    expect(page.locator("li.visit")).to_have_count(50)
+    for _ in range(100):  # the first download kept on the phone
+        if page.evaluate(STORED_VISITS) > 0:
+            break
+        page.wait_for_timeout(100)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    with page.expect_response(lambda r: "/field/workset" in r.url):
+        page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    expect(page.locator("#field-status")).to_contain_text("在线：全部已同步")
+    assert any("since=v1." in url for url in asked), asked  # the second open sent its cursor
+
+    context.set_offline(True)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    rows = page.locator("li.visit")
+    expect(rows).to_have_count(53)
+    last = page.locator(f"#visit-{tasks[52].pk}")
+    expect(last.locator(".visit-head strong")).to_have_text("居民52")
+    expect(last).to_contain_text("走访截止")
+    assert tasks[52].person.id_number not in page.content()
+    last.locator("form.visit-quick button").click()
+    expect(last.locator(".field-pending")).to_contain_text("在家 · 正常 · 待同步")
+    away = page.locator(f"#visit-{tasks[51].pk}")
+    away.locator("summary").click()
+    away.locator("input[name=present][value=no]").check()
+    away.locator("details form button[type=submit]").click()
+    expect(page.locator("#field-status")).to_contain_text("离线：2 条走访待同步")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the visits page is {width}px wide on a 375px screen"
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#field-status")).to_contain_text("在线：全部已同步")
+    done = VisitTask.objects.filter(status=VisitTask.Status.DONE, done_by__username="wangge")
+    assert sorted(done.values_list("pk", flat=True)) == sorted([tasks[51].pk, tasks[52].pk])
+    assert VisitTask.objects.get(pk=tasks[51].pk).present is False
+
+    # Logging out deletes the stored work set (names must not stay on a shared phone).
+    page.goto(f"{live_server.url}/screening/visits/")
+    assert page.evaluate(STORED_VISITS) > 0
+    page.locator("form.logout-form button").click()
+    page.wait_for_url("**/login/**")
+    assert page.evaluate(STORED_VISITS) == 0
+    context.close()

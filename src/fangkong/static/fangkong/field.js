@@ -44,10 +44,19 @@
           });
         }));
     }).catch(function () {}).then(function () {
+      // The stored work sets hold names too (the queue of records stays, as above).
+      return new Promise(function (resolve) {
+        if (!window.indexedDB) return resolve();
+        var req = indexedDB.deleteDatabase(WORKSET_DB);
+        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+      });
+    }).then(function () {
       form.dataset.cleared = "1";
       form.submit();
     });
   }, true);
+
+  var WORKSET_DB = "fangkong-field-workset";
 
   // --- FangkongField: what every offline screen shares --------------------------------------
   // This file is in the <head> of every page (deferred), so it runs before the screens' own
@@ -66,19 +75,30 @@
   function store(dbName, storeName, options) {
     var close = !!(options && options.close);
 
-    function openDb() {
+    // A database found without its store (created empty by something else) is upgraded to
+    // the next version with the store, rather than failing every transaction for good.
+    function openDb(version) {
       return new Promise(function (resolve, reject) {
-        var req = indexedDB.open(dbName, 1);
+        var req = version ? indexedDB.open(dbName, version) : indexedDB.open(dbName);
         req.onupgradeneeded = function () {
-          req.result.createObjectStore(storeName, { keyPath: "key" }).createIndex("user", "user");
+          if (!req.result.objectStoreNames.contains(storeName)) {
+            req.result.createObjectStore(storeName, { keyPath: "key" }).createIndex("user", "user");
+          }
         };
-        req.onsuccess = function () { resolve(req.result); };
+        req.onsuccess = function () {
+          var db = req.result;
+          db.onversionchange = function () { db.close(); };  // never block another tab's upgrade
+          if (db.objectStoreNames.contains(storeName)) return resolve(db);
+          var next = db.version + 1;
+          db.close();
+          resolve(openDb(next));
+        };
         req.onerror = function () { reject(req.error); };
       });
     }
 
     function tx(mode, work) {
-      return openDb().then(function (db) {
+      return openDb(0).then(function (db) {
         return new Promise(function (resolve, reject) {
           var t = db.transaction(storeName, mode);
           var result = work(t.objectStore(storeName));
@@ -677,12 +697,115 @@
     window.addEventListener("online", function () { sync(); });
     window.addEventListener("offline", function () { refreshStatus(); });
 
-    allOf(user, "visit").then(function (records) {
+    // Offline, the kept page holds its first 50 visits: the rest of the work set, stored on
+    // the phone, is drawn below them (online the server's pages show them).
+    var shown = navigator.onLine ? Promise.resolve() : drawStoredVisits(list, user).catch(function () {});
+    shown.then(function () { return allOf(user, "visit"); }).then(function (records) {
       records.forEach(paint);
       return refreshStatus();
     }).then(function () {
-      if (navigator.onLine) sync();
+      if (navigator.onLine) {
+        sync();
+        refreshWorkSet(list, user).catch(function () {});
+      }
     });
+  }
+
+  // The grid worker's work set on the phone (fangkong-field-workset / visits): every open
+  // visit with its name, grid, reason and due time (no ID number or phone), one record per
+  // visit plus the cursor of the last download. Online, each open of the visits page asks
+  // the server for what changed since that cursor (GET …/workset?since=) and applies it:
+  // a full answer replaces the set, a delta adds or updates its visits and drops those no
+  // longer open. Logging out deletes the database (see above).
+  var worksetStore = store(WORKSET_DB, "visits");
+
+  function refreshWorkSet(list, user) {
+    var url = list.getAttribute("data-workset-url");
+    if (!url) return Promise.resolve();
+    return worksetStore.all(user).then(function (records) {
+      var mark = records.filter(function (r) { return r.kind === "cursor"; })[0];
+      var since = mark ? "?since=" + encodeURIComponent(mark.cursor) : "";
+      return fetch(url + since, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) return null;
+          return response.json();
+        })
+        .then(function (answer) {
+          if (!answer) return null;
+          var open = {};
+          answer.open_ids.forEach(function (id) { open[id] = true; });
+          return worksetStore.tx("readwrite", function (s) {
+            records.forEach(function (r) {
+              if (r.kind === "visit" && (answer.full || !open[r.task_id])) s.delete(r.key);
+            });
+            answer.visits.forEach(function (v) {
+              s.put({ key: user + ":visit:" + v.task_id, user: user, kind: "visit", task_id: v.task_id,
+                      person_name: v.person_name, grid: v.grid, reason: v.reason, due_at: v.due_at });
+            });
+            s.put({ key: user + ":cursor", user: user, kind: "cursor", cursor: answer.cursor });
+          });
+        });
+    });
+  }
+
+  function twoDigits(n) { return (n < 10 ? "0" : "") + n; }
+  function localTime(iso) {
+    var d = new Date(iso);
+    return d.getFullYear() + "-" + twoDigits(d.getMonth() + 1) + "-" + twoDigits(d.getDate()) +
+      " " + twoDigits(d.getHours()) + ":" + twoDigits(d.getMinutes());
+  }
+
+  // The stored visits not on the kept page, as rows like the page's own (its first row is
+  // the pattern: the same one-tap button and folded form, pointed at the other visit).
+  function drawStoredVisits(list, user) {
+    var pattern = list.querySelector("li.visit");
+    if (!pattern) return Promise.resolve();
+    return worksetStore.all(user).then(function (records) {
+      var now = Date.now();
+      records
+        .filter(function (r) { return r.kind === "visit" && !document.getElementById("visit-" + r.task_id); })
+        .sort(function (a, b) { return a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : a.task_id - b.task_id; })
+        .forEach(function (r) { list.appendChild(visitRow(pattern, r, now)); });
+    });
+  }
+
+  function visitRow(pattern, r, now) {
+    var oldId = pattern.getAttribute("data-task");
+    var row = pattern.cloneNode(true);
+    row.id = "visit-" + r.task_id;
+    row.setAttribute("data-task", String(r.task_id));
+    row.classList.remove("is-pending", "has-conflict");
+    row.classList.toggle("visit-overdue", new Date(r.due_at).getTime() < now);
+    row.querySelectorAll(".field-state, .field-error, .tag, .badge").forEach(function (el) { el.remove(); });
+    var head = row.querySelector(".visit-head strong");
+    if (head) head.textContent = r.person_name;
+    if (new Date(r.due_at).getTime() < now && head) {
+      var tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = "已超时";
+      head.insertAdjacentElement("afterend", tag);
+    }
+    var help = row.querySelector("p.help");
+    if (help) help.textContent = "走访截止 " + localTime(r.due_at) + (r.grid ? " · " + r.grid : "");
+    var reason = help && help.nextElementSibling && help.nextElementSibling.tagName === "P"
+      ? help.nextElementSibling : null;
+    if (reason) reason.textContent = r.reason;
+    var from = "/" + oldId + "/";
+    var to = "/" + r.task_id + "/";
+    row.querySelectorAll("form[action], a[href]").forEach(function (el) {
+      var attr = el.tagName === "FORM" ? "action" : "href";
+      el.setAttribute(attr, el.getAttribute(attr).replace(from, to));
+    });
+    row.querySelectorAll("[id]").forEach(function (el) {
+      el.id = el.id.replace("-" + oldId, "-" + r.task_id);
+    });
+    row.querySelectorAll("label[for]").forEach(function (el) {
+      el.setAttribute("for", el.getAttribute("for").replace("-" + oldId, "-" + r.task_id));
+    });
+    row.querySelectorAll("form").forEach(function (form) { form.reset(); form.hidden = false; });
+    row.querySelectorAll("details").forEach(function (el) { el.open = false; el.hidden = false; });
+    row.classList.add("field-stored");
+    return row;
   }
 
   ready(function () {
