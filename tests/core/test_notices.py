@@ -97,6 +97,19 @@ def test_receipts_are_scoped_to_the_follower(staff, make_user):
         notices.receipts_of(other, notice.pk)
 
 
+def test_a_township_notice_with_no_receipt_in_the_village_opens_empty_there(staff, make_user):
+    """The village cadre's list shows the township's notices; their receipts page opens too,
+    with the village's receipts only (none here), rather than a 404 for a listed notice."""
+    notice = notices.publish(draft=_draft(roles=(Role.TOWNSHIP,)), sender=staff["county"])
+    cadre_a = make_user(Role.VILLAGE_CADRE, VILLAGE_A)
+    assert notice.pk in [n.pk for n in notices.notices_of_area(cadre_a)]
+    assert notices.receipts_of(cadre_a, notice.pk)[1] == []
+    other = make_user(Role.VILLAGE_CADRE, VILLAGE_C)
+    assert notice.pk not in [n.pk for n in notices.notices_of_area(other)]
+    with pytest.raises(errors.NotFound):
+        notices.receipts_of(other, notice.pk)
+
+
 def test_pages_inbox_confirm_and_compose(staff, client_for):
     notice = notices.publish(draft=_draft(), sender=staff["township"])
     post = client_for(staff["post_a"])

@@ -230,9 +230,7 @@ def notices_of_area(actor: Actor, *, limit: int = 100) -> list[Notice]:
     )
     out: list[Notice] = []
     for notice in queryset.order_by("-sent_at", "-id")[: limit * 4]:
-        if "" in codes or any(
-            any(r.startswith(c) or c.startswith(r) for c in codes) for r in notice.region_codes
-        ):
+        if _concerns(codes, notice):
             out.append(notice)
         if len(out) >= limit:
             break
@@ -251,9 +249,19 @@ def receipts_of(actor: Actor, notice_id: int) -> tuple[Notice, list[NoticeReceip
         field="region_code",
     )
     shown = list(receipts.order_by("confirmed_at", "read_at", "region_code", "user__username"))
-    if not shown and not any(jurisdiction.covers(actor, c) for c in notice.region_codes):
+    if not shown and not _concerns(jurisdiction.user_codes(actor), notice):
         raise errors.NotFound(notice_id)
     return notice, shown
+
+
+def _concerns(codes: Iterable[str], notice: Notice) -> bool:
+    """A notice addressed inside the jurisdiction ``codes``, or to an area holding it (a
+    township's notice concerns its villages): the notices a cadre's list shows, and whose
+    receipts page opens (with the receipts of the cadre's own area only)."""
+    codes = list(codes)
+    return "" in codes or any(
+        any(r.startswith(c) or c.startswith(r) for c in codes) for r in notice.region_codes
+    )
 
 
 def late_receipts(*, prefix: str, now: dt.datetime) -> list[NoticeReceipt]:

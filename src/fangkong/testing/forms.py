@@ -115,8 +115,9 @@ class ScanForm(forms.Form):
                 "autocomplete": "off",
                 "autofocus": True,
                 "autocapitalize": "characters",
-                # the next scan replaces a rejected code, not appends
-                "onfocus": "this.select()",
+                # the next scan replaces a rejected code, not appends (fangkong.js selects
+                # such a field on focus: the CSP allows no inline handler)
+                "data-select-on-focus": "",
             }
         ),
     )

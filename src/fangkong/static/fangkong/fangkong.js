@@ -65,6 +65,12 @@
     }
   });
 
+  // A field whose whole text is selected on focus (a scan field: the next scan replaces a
+  // refused code instead of being appended to it), instead of an inline onfocus.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
   // A filter select that submits its form when changed (instead of an inline onchange).
   document.addEventListener("change", function (event) {
     var select = event.target.closest("[data-autosubmit]");
