@@ -392,6 +392,7 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"denials": {"()": "fangkong.core.logs.DenialsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["denials"]}},
     "root": {"handlers": ["console"], "level": _env_str("FANGKONG_LOG_LEVEL", "WARNING")},
 }
