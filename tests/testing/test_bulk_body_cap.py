@@ -51,3 +51,25 @@ def test_the_document_states_the_limit_of_each_bulk_endpoint(county):
     spec = Client().get("/api/v1/openapi.json").json()
     results = spec["paths"]["/api/v1/testing/campaigns/{campaign_id}/results"]["post"]
     assert results["x-max-body-bytes"] == 32 * 1024 * 1024
+
+
+def test_the_bulk_paths_are_those_the_document_marks():
+    """The middleware reads the bulk endpoints from the routers (building the document costs a
+    second at each server start); they must be exactly the ones the document marks."""
+    import re
+
+    from fangkong.api import api
+    from fangkong.core.middleware import _bulk_paths
+
+    marked = [
+        path
+        for path, item in api.get_openapi_schema()["paths"].items()
+        if any(isinstance(op, dict) and op.get("x-fangkong-bulk") for op in item.values())
+    ]
+    assert len(marked) >= 2
+    patterns = _bulk_paths()
+    assert len(patterns) == len(marked)
+    for path in marked:
+        concrete = re.sub(r"\{[^}]+\}", "7", path)
+        assert sum(1 for p in patterns if p.match(concrete)) == 1, path
+    assert not any(p.match("/api/v1/testing/campaigns/7/coverage") for p in patterns)

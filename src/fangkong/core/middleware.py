@@ -46,15 +46,23 @@ def _unsafe_in_json(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 @functools.cache
 def _bulk_paths() -> tuple[re.Pattern[str], ...]:
-    """Paths of the operations marked with core.http.bulk_body(), from the API document."""
+    """Paths of the operations marked with core.http.bulk_body().
+
+    Read from the API's routers, not from its OpenAPI document: building that document takes
+    about a second of Python, and it was built by the first JSON POST of every server
+    process, in each of its threads at once, holding the GIL: a multi-second stall of every
+    request at each start or respawn of a worker (issue 19's first load step).
+    tests/testing/test_bulk_body_cap.py holds these paths to the document's."""
     from fangkong.api import api
 
-    spec = api.get_openapi_schema()
+    root = api.get_root_path({}).rstrip("/")
     patterns = []
-    for path, item in spec["paths"].items():
-        if any(isinstance(op, dict) and op.get("x-fangkong-bulk") for op in item.values()):
-            parts = re.split(r"\{[^}]+\}", path)
-            patterns.append(re.compile("^" + "[^/]+".join(map(re.escape, parts)) + "/?$"))
+    for prefix, router in api._routers:
+        for path, view in router.path_operations.items():
+            if any((op.openapi_extra or {}).get("x-fangkong-bulk") for op in view.operations):
+                full = re.sub(r"/+", "/", f"{root}/{prefix}/{path}").rstrip("/")
+                parts = re.split(r"\{[^}]+\}", full)
+                patterns.append(re.compile("^" + "[^/]+".join(map(re.escape, parts)) + "/?$"))
     return tuple(patterns)
 
 
